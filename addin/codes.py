@@ -1,0 +1,241 @@
+"""Code, modifier and date normalisation shared by every door (CLI, Excel, checker, server).
+
+Excel hands numbers over as floats (``47383.0``; ``100.0`` for ``00100``), users type
+modifiers as ``"59,XS"`` or ``"59 XS"``, and dates arrive as serials, datetimes or text.
+Everything is normalised here once so the data layer only ever sees canonical values:
+codes as 5-character upper-case text, modifiers as 2-character upper-case text and dates as
+``datetime.date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from enum import Enum
+
+import numpy as np
+
+CODE_LENGTH = 5
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+_CODE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("CPT Category I", re.compile(r"^\d{5}$")),
+    ("CPT Category II", re.compile(r"^\d{4}F$")),
+    ("CPT Category III", re.compile(r"^\d{4}T$")),
+    ("CPT PLA (proprietary laboratory analysis)", re.compile(r"^\d{4}U$")),
+    ("CPT vaccine administration", re.compile(r"^\d{4}A$")),
+    ("CPT multianalyte assay (MAAA)", re.compile(r"^\d{4}M$")),
+    ("HCPCS Level II", re.compile(r"^[A-V]\d{4}$")),
+]
+_MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+_MODIFIER_SPLIT_RE = re.compile(r"[\s,;/|+]+")
+
+
+class Setting(str, Enum):
+    """Which NCCI table family applies: practitioner, outpatient hospital or DME supplier."""
+
+    practitioner = "practitioner"
+    hospital = "hospital"
+    dme = "dme"
+
+    @classmethod
+    def parse(cls, value: object, default: Setting | None = None) -> Setting:
+        """Accept the names users type (``prac``, ``outpatient``, ``OPH``, ``DME supplier``)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+            if default is None:
+                return cls.practitioner
+            return default
+        text = str(value).strip().lower()
+        for prefix, setting in (
+            ("prac", cls.practitioner),
+            ("phys", cls.practitioner),
+            ("prof", cls.practitioner),
+            ("out", cls.hospital),
+            ("hosp", cls.hospital),
+            ("oph", cls.hospital),
+            ("facility", cls.hospital),
+            ("dme", cls.dme),
+        ):
+            if text.startswith(prefix):
+                return setting
+        raise ValueError(
+            f"Unknown setting {value!r}: use practitioner, hospital (outpatient) or dme"
+        )
+
+
+def normalize_code(value: object) -> str | None:
+    """Return a code as canonical text, or None for an empty cell.
+
+    ``47383.0`` -> ``"47383"``, ``100`` -> ``"00100"``, ``" 0397t "`` -> ``"0397T"``.
+    The result is not validated; see :func:`code_category`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, (int, np.integer)):
+        return str(int(value)).zfill(CODE_LENGTH)
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        if float(value).is_integer() and 0 <= value < 100000:
+            return str(int(value)).zfill(CODE_LENGTH)
+        return str(value).strip().upper()
+    text = str(value).strip().upper()
+    if not text:
+        return None
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if text.isdigit() and len(text) < CODE_LENGTH:
+        text = text.zfill(CODE_LENGTH)
+    return text
+
+
+def code_category(code: str | None) -> str | None:
+    """Name the code set a code's format belongs to, or None when the format is invalid."""
+    if not code:
+        return None
+    for name, pattern in _CODE_PATTERNS:
+        if pattern.match(code):
+            return name
+    return None
+
+
+def is_valid_code_format(code: str | None) -> bool:
+    """True when the code has the shape of a CPT or HCPCS Level II code."""
+    return code_category(code) is not None
+
+
+def normalize_modifier(value: object) -> str | None:
+    """One modifier as 2-character upper-case text (``5.0``? no: ``59.0`` -> ``"59"``)."""
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        if float(value).is_integer():
+            value = int(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value)).zfill(2)
+    text = str(value).strip().upper()
+    if not text:
+        return None
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if text.isdigit() and len(text) == 1:
+        text = text.zfill(2)
+    return text
+
+
+def split_modifiers(value: object) -> list[str]:
+    """Split a modifier cell (``"59,XS"``, ``"59 XS"``, ``"-59-XS"``, ``59.0``) into a list.
+
+    A sequence (from ``Mod1..Mod4`` columns or an Excel range) is flattened; blanks dropped.
+    """
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        out: list[str] = []
+        for item in value:
+            out.extend(split_modifiers(item))
+        return out
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        mod = normalize_modifier(value)
+        return [mod] if mod else []
+    text = str(value).strip().upper().replace("-", " ")
+    if not text:
+        return []
+    return [normalize_modifier(part) for part in _MODIFIER_SPLIT_RE.split(text) if part]
+
+
+def is_valid_modifier_format(mod: str) -> bool:
+    """True when a modifier has the 2-character shape CMS uses."""
+    return bool(_MODIFIER_RE.match(mod))
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y%m%d", "%m-%d-%Y", "%d-%b-%Y", "%b %d %Y")
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Parse a date of service from an Excel serial, a datetime, or common text forms.
+
+    Returns None for an empty value; raises ValueError for text that is not a date.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        if value != value:  # NaT
+            return None
+        return value.to_pydatetime().date()
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        number = float(value)
+        if 19000101 <= number <= 29991231 and number.is_integer():
+            return dt.datetime.strptime(str(int(number)), "%Y%m%d").date()
+        if 1 <= number < 2958466:
+            return EXCEL_EPOCH + dt.timedelta(days=int(number))
+        raise ValueError(f"{value!r} is not a date")
+    text = str(value).strip()
+    if not text:
+        return None
+    if "T" in text[:11] or " " in text[:11]:
+        head = text[:10]
+        try:
+            return dt.date.fromisoformat(head)
+        except ValueError:
+            pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
+
+
+def encode_codes(codes: np.ndarray | list[str]) -> np.ndarray:
+    """Encode 5-character codes as int64 (6 bits a character) for sorted-array joins.
+
+    Codes of any other length encode to -1 so they never match a stored key.
+    """
+    arr = np.asarray(codes, dtype=object)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    as_bytes = np.char.encode(arr.astype(str), "ascii", "replace").astype("S6")
+    lengths = np.char.str_len(as_bytes)
+    raw = as_bytes.astype("S5").view(np.uint8).reshape(-1, 5).astype(np.int64)
+    key = np.zeros(len(arr), dtype=np.int64)
+    for i in range(5):
+        key = (key << 6) | (raw[:, i] & 0x3F)
+    key[lengths != 5] = -1
+    return key
+
+
+def encode_code(code: str) -> int:
+    """Scalar form of :func:`encode_codes` (same key for the same code)."""
+    if len(code) != 5:
+        return -1
+    key = 0
+    for ch in code.encode("ascii", "replace"):
+        key = (key << 6) | (ch & 0x3F)
+    return key
+
+
+def pair_keys(col1: np.ndarray, col2: np.ndarray) -> np.ndarray:
+    """Combine two encoded code arrays into one int64 pair key (-1 where either is invalid)."""
+    key = (col1 << 32) | col2
+    key[(col1 < 0) | (col2 < 0)] = -1
+    return key
+
+
+def pair_key(code1: str, code2: str) -> int:
+    """Scalar pair key, equal to :func:`pair_keys` for the same codes."""
+    a, b = encode_code(code1), encode_code(code2)
+    if a < 0 or b < 0:
+        return -1
+    return (a << 32) | b
