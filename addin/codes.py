@@ -42,6 +42,8 @@ class Setting(str, Enum):
     @classmethod
     def parse(cls, value: object, default: Setting | None = None) -> Setting:
         """Accept the names users type (``prac``, ``outpatient``, ``OPH``, ``DME supplier``)."""
+        if isinstance(value, Setting):
+            return value
         if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
             if default is None:
                 return cls.practitioner
@@ -203,16 +205,24 @@ def encode_codes(codes: np.ndarray | list[str]) -> np.ndarray:
 
     Codes of any other length encode to -1 so they never match a stored key.
     """
-    arr = np.asarray(codes, dtype=object)
+    arr = np.asarray(codes)
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
-    as_bytes = np.char.encode(arr.astype(str), "ascii", "replace").astype("S6")
-    lengths = np.char.str_len(as_bytes)
-    raw = as_bytes.astype("S5").view(np.uint8).reshape(-1, 5).astype(np.int64)
+    if arr.dtype == object and arr.size > 10_000:
+        # claim columns repeat a few thousand codes: encode each distinct value once
+        import pandas as pd
+
+        positions, uniques = pd.factorize(arr, use_na_sentinel=False)
+        return encode_codes(np.asarray(uniques, dtype=object).astype("U6"))[positions]
+    if arr.dtype.kind != "U" or arr.dtype.itemsize // 4 != 6:
+        # None/NaN become "None"/"nan" and longer text is cut to 6 characters: all invalid
+        arr = arr.astype("U6")
+    chars = arr.view(np.uint32).reshape(-1, 6).astype(np.int64)
     key = np.zeros(len(arr), dtype=np.int64)
     for i in range(5):
-        key = (key << 6) | (raw[:, i] & 0x3F)
-    key[lengths != 5] = -1
+        key = (key << 6) | (chars[:, i] & 0x3F)
+    valid = (chars[:, 4] != 0) & (chars[:, 5] == 0) & (chars[:, :5] < 128).all(axis=1)
+    key[~valid] = -1
     return key
 
 

@@ -1,0 +1,72 @@
+"""``cpt-addin lookup`` and ``cpt-addin conflicts``: answers about one code or one pair."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from addin.codes import Setting, parse_date
+from addin.explain import code_card
+from addin.reference import get_reference_data
+from addin.verdicts import CONFLICT, pair_verdict
+
+
+def _date(text: str):
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _setting(text: str) -> Setting:
+    try:
+        return Setting.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def register(subparsers) -> None:
+    """Add the ``lookup`` and ``conflicts`` sub-commands."""
+    lookup = subparsers.add_parser("lookup", help="what a coder needs to know about a code")
+    lookup.add_argument("code")
+    lookup.add_argument("--date", type=_date, help="date of service (default today)")
+    lookup.add_argument("--setting", type=_setting, default=Setting.practitioner,
+                        help="practitioner (default), hospital or dme")
+    lookup.add_argument("--json", action="store_true", help="print the record as JSON")
+    lookup.set_defaults(func=run_lookup)
+
+    conflicts = subparsers.add_parser(
+        "conflicts", help="is there an NCCI PTP edit between two codes (either order)?"
+    )
+    conflicts.add_argument("code1")
+    conflicts.add_argument("code2")
+    conflicts.add_argument("--mods1", default="", help="modifiers on the first code, e.g. 59,XS")
+    conflicts.add_argument("--mods2", default="", help="modifiers on the second code")
+    conflicts.add_argument("--date", type=_date, help="date of service (default today)")
+    conflicts.add_argument("--setting", type=_setting, default=Setting.practitioner,
+                           help="practitioner (default) or hospital")
+    conflicts.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    conflicts.set_defaults(func=run_conflicts)
+
+
+def run_lookup(args: argparse.Namespace) -> int:
+    """Print the code card (exit 2 when the code is unknown or malformed)."""
+    info = get_reference_data().code_info(args.code, args.date, args.setting)
+    if args.json:
+        print(info.model_dump_json(indent=2))
+    else:
+        print("\n".join(code_card(info)))
+    return 0 if info.known else 2
+
+
+def run_conflicts(args: argparse.Namespace) -> int:
+    """Print the verdict first, then why and what to do; exit 1 on a conflict."""
+    verdict = pair_verdict(
+        get_reference_data(), args.code1, args.code2, args.mods1, args.mods2, args.date, args.setting
+    )
+    if args.json:
+        payload = json.loads(verdict.model_dump_json())
+        print(json.dumps(payload, indent=2))
+    else:
+        print("\n".join(verdict.lines()))
+    return 1 if verdict.verdict == CONFLICT else 0

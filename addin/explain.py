@@ -1,0 +1,85 @@
+"""Words for a code: the one-line description and the full card a coder reads.
+
+The CLI (`cpt-addin lookup`), ``CPT_DESC``/``CPT_INFO`` and the server share these texts.
+"""
+
+from __future__ import annotations
+
+from addin.reference import indicators
+from addin.reference.models import CodeInfo
+
+NO_LICENSED_TEXT = (
+    "no licensed CPT description is loaded (import the CMS RVU file or an AMA data file)"
+)
+
+
+def short_description(info: CodeInfo) -> str:
+    """The description a cell shows: licensed/public text first, else the project paraphrase.
+
+    Unknown or malformed codes get a clear message instead.
+    """
+    if info.category is None:
+        return f"Invalid code format {info.code or '(empty)'}: expected 5 characters such as 47383, 0397T or G0364"
+    if not info.known:
+        return f"Unknown code {info.code}: not in the loaded CMS tables"
+    text = info.description or info.plain_description
+    if not text:
+        text = f"{info.category} code; {NO_LICENSED_TEXT}"
+    elif not info.description and info.category.startswith("CPT"):
+        text = f"{text} (plain-language summary; {NO_LICENSED_TEXT})"
+    if not info.active:
+        text += f" [inactive on {info.date_of_service.isoformat()}: {info.inactive_reason}]"
+    return text
+
+
+def code_card(info: CodeInfo) -> list[str]:
+    """Every fact about the code, one line each, in the order a coder asks for them."""
+    lines = [f"{info.code} — {short_description(info)}"]
+    if info.category is None or not info.known:
+        return lines
+    lines.append(f"Code set: {info.category}; date of service {info.date_of_service}, setting {info.setting}")
+    state = "active" if info.active else f"INACTIVE ({info.inactive_reason})"
+    lines.append(f"Status on that date: {state}")
+    if info.plain_description and info.description:
+        lines.append(f"In plain words: {info.plain_description}")
+    fee = info.fee_schedule
+    if fee is not None:
+        lines.append(f"Payment status: {fee.status} — {indicators.describe(indicators.STATUS_TEXT, fee.status)}")
+        lines.append(f"Global period: {fee.global_days} — {indicators.describe(indicators.GLOBAL_DAYS_TEXT, fee.global_days)}")
+        lines.append(f"PC/TC indicator: {fee.pctc} — {indicators.describe(indicators.PCTC_TEXT, fee.pctc)}")
+        if info.component_rows:
+            mods = ", ".join(row.modifier for row in info.component_rows)
+            lines.append(f"Separate fee-schedule rows for modifiers: {mods}")
+        lines.append(f"Multiple procedures (51): {fee.mult_proc} — {indicators.describe(indicators.MULT_PROC_TEXT, fee.mult_proc)}")
+        if fee.endo_base:
+            lines.append(f"Endoscopic base code: {fee.endo_base}")
+        lines.append(f"Bilateral (50): {fee.bilat} — {indicators.describe(indicators.BILAT_TEXT, fee.bilat)}")
+        lines.append(f"Assistant at surgery (80/81/82): {fee.asst} — {indicators.describe(indicators.ASST_TEXT, fee.asst)}")
+        lines.append(f"Co-surgeons (62): {fee.co_surg} — {indicators.describe(indicators.CO_SURG_TEXT, fee.co_surg)}")
+        lines.append(f"Team surgery (66): {fee.team_surg} — {indicators.describe(indicators.TEAM_SURG_TEXT, fee.team_surg)}")
+    else:
+        lines.append("Fee schedule: not in the loaded RVU file")
+    if info.mue is not None:
+        lines.append(f"MUE ({info.mue.setting}): {info.mue.mue_units} unit(s) per day — {info.mue.mai_text}; rationale: {info.mue.rationale or 'n/a'}")
+    else:
+        lines.append(f"MUE ({info.setting}): none published for this code")
+    if info.addon is not None:
+        primaries = ", ".join(info.addon.primaries) or "contractor-defined"
+        lines.append(f"Add-on code, {info.addon.type_text}. Primary codes: {primaries}")
+    if info.addon_for:
+        lines.append(f"Primary for add-on codes: {', '.join(info.addon_for)}")
+    notes = info.notes
+    if notes is not None:
+        for label, value in (
+            ("Service type", notes.service_type),
+            ("Typical site of service", notes.site_of_service),
+            ("Related diagnoses", "; ".join(notes.related_diagnoses)),
+            ("Related procedures", "; ".join(notes.related_procedures)),
+            ("Documentation", notes.documentation),
+            ("Specialties", "; ".join(notes.specialties)),
+        ):
+            if value:
+                lines.append(f"{label}: {value}")
+    if info.sources:
+        lines.append("Sources: " + "; ".join(info.sources))
+    return lines

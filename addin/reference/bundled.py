@@ -1,0 +1,110 @@
+"""The project's own small fact tables in ``data/``, read into the canonical table shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from addin.reference import schema
+from addin.reference.versions import Version
+
+BUNDLED_FILES = {
+    schema.PTP: "ptp.csv",
+    schema.MUE: "mue.csv",
+    schema.AOC: "aoc.csv",
+    schema.RVU: "rvu.csv",
+    schema.HCPCS: "hcpcs.csv",
+    schema.POS: "pos.csv",
+}
+INT_COLUMNS = {
+    schema.PTP: ["modifier_indicator"],
+    schema.MUE: ["mue_units", "mai"],
+    schema.AOC: ["edit_type"],
+}
+FLOAT_COLUMNS = {schema.RVU: ["work_rvu", "nonfac_total", "fac_total", "conv_factor"]}
+
+
+def read_csv_text(path: Path) -> pd.DataFrame:
+    """A bundled CSV with every cell as text (empty string for blanks)."""
+    if not path.exists():
+        return pd.DataFrame()
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def canonical(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a bundled table the canonical column types (dates, ints, floats, bools)."""
+    frame = frame.copy()
+    for column in schema.COLUMNS[table]:
+        if column not in frame.columns:
+            frame[column] = ""
+    for column in schema.DATE_COLUMNS[table]:
+        frame[column] = pd.to_datetime(frame[column].replace("", None), errors="coerce")
+    for column in INT_COLUMNS.get(table, []):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
+    for column in FLOAT_COLUMNS.get(table, []):
+        frame[column] = pd.to_numeric(frame[column].replace("", None), errors="coerce")
+    if table == schema.PTP:
+        frame["pre_1996"] = frame["pre_1996"].astype(str).str.strip().isin(["*", "1", "true", "True", "Y"])
+    if "source" not in frame.columns:
+        frame["source"] = "bundled"
+    frame["source"] = frame["source"].replace("", "bundled")
+    return frame
+
+
+def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
+    """One bundled version per table/setting present in ``data/``."""
+    out: dict[tuple[str, str], list[Version]] = {}
+    for table, name in BUNDLED_FILES.items():
+        path = data_dir / name
+        frame = read_csv_text(path)
+        if frame.empty:
+            continue
+        if "setting" in frame.columns:
+            groups = {s: g.drop(columns="setting") for s, g in frame.groupby("setting")}
+        else:
+            groups = {schema.ALL_SETTINGS: frame}
+        for setting, group in groups.items():
+            group = canonical(table, group.reset_index(drop=True))
+            vintage = None
+            if "vintage" in group.columns:
+                dates = pd.to_datetime(group["vintage"].replace("", None), errors="coerce").dropna()
+                vintage = dates.max().date() if len(dates) else None
+            out.setdefault((table, setting), []).append(
+                Version(
+                    table=table,
+                    setting=setting,
+                    vintage=vintage,
+                    origin="bundled",
+                    files=[f"data/{name}"],
+                    rows=len(group),
+                    load=(lambda g=group: g),
+                )
+            )
+    return out
+
+
+def load_notes(data_dir: Path) -> pd.DataFrame:
+    """``codes.csv``: project-written descriptions and notes, indexed by code."""
+    frame = read_csv_text(data_dir / "codes.csv")
+    if frame.empty:
+        return pd.DataFrame(columns=["description"]).rename_axis("code")
+    return frame.drop_duplicates("code", keep="last").set_index("code")
+
+
+def load_modifiers(data_dir: Path) -> pd.DataFrame:
+    """``modifiers.csv`` indexed by modifier, with ``ncci_associated`` as bool."""
+    frame = read_csv_text(data_dir / "modifiers.csv")
+    if frame.empty:
+        return pd.DataFrame(columns=["description", "ncci_associated"]).rename_axis("modifier")
+    frame["modifier"] = frame["modifier"].str.strip().str.upper()
+    frame["ncci_associated"] = frame["ncci_associated"].str.strip().str.lower().isin(
+        ["true", "1", "yes", "y"]
+    )
+    return frame.drop_duplicates("modifier", keep="last").set_index("modifier")
+
+
+def today() -> dt.date:
+    """Today's date (the default date of service)."""
+    return dt.date.today()

@@ -1,0 +1,90 @@
+"""ICD-10-CM validity and billability, from the ``simple-icd-10-cm`` package (CMS tabular).
+
+A code is *valid* when it is a category, subcategory or extended code of the tabular list
+(chapters and blocks are not codes); it is *billable* when it is a leaf (no child codes), so
+a header such as ``K83`` is valid but not billable, while ``K83.1`` is both.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from addin.reference.models import Icd10Fact
+
+SOURCE = "ICD-10-CM tabular (simple-icd-10-cm package)"
+
+
+def _module():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import simple_icd_10_cm as cm
+    return cm
+
+
+def canonical_icd10(code: str) -> str:
+    """Upper-case, dot removed: ``k83.1`` -> ``K831``."""
+    return code.strip().upper().replace(".", "")
+
+
+class Icd10Lookup:
+    """Lazily built sets of valid and billable ICD-10-CM codes (dotless)."""
+
+    def __init__(self) -> None:
+        self._valid: frozenset[str] | None = None
+        self._billable: frozenset[str] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._valid is not None:
+            return
+        with self._lock:
+            if self._valid is not None:
+                return
+            cm = _module()
+            # chapters are numbers and blocks contain "-"; every other item is a code
+            codes = sorted(
+                code
+                for code in cm.get_all_codes(with_dots=False)
+                if "-" not in code and not code.isdigit()
+            )
+            # children extend their parent's characters, so in sorted order a code is a
+            # header (not billable) exactly when the next code starts with it
+            billable = [
+                code
+                for code, following in zip(codes, [*codes[1:], ""], strict=True)
+                if not following.startswith(code)
+            ]
+            self._billable = frozenset(billable)
+            self._valid = frozenset(codes)
+
+    def fact(self, code: str) -> Icd10Fact:
+        """One code's facts; an empty or invalid code gives ``valid=False``."""
+        self._load()
+        key = canonical_icd10(code)
+        if key not in self._valid:
+            return Icd10Fact(code=code.strip().upper(), valid=False, source=SOURCE)
+        cm = _module()
+        return Icd10Fact(
+            code=cm.add_dot(key),
+            valid=True,
+            billable=key in self._billable,
+            description=cm.get_description(key),
+            source=SOURCE,
+        )
+
+    def frame(self, codes) -> pd.DataFrame:
+        """``code, valid, billable`` aligned with the input codes."""
+        self._load()
+        values = pd.Series(np.asarray(codes, dtype=object)).fillna("").astype(str)
+        keys = values.str.strip().str.upper().str.replace(".", "", regex=False)
+        return pd.DataFrame(
+            {
+                "code": values.to_numpy(),
+                "valid": keys.isin(self._valid).to_numpy(),
+                "billable": keys.isin(self._billable).to_numpy(),
+            }
+        )

@@ -1,0 +1,141 @@
+"""Table versions side by side: which bundled or imported copy answers for a date of service.
+
+Rule: for a date of service the newest version whose vintage is on or before that date
+answers; a date before every vintage is answered by the oldest version (and the answer names
+that vintage, so the user sees it). Imported versions of a table/setting replace the bundled
+one entirely, so answers never mix the project's sample facts with a full CMS table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from addin.reference import schema
+from addin.reference.models import TableVersion
+from addin.reference.ptp_index import NO_START, date_to_day
+
+
+@dataclass
+class Version:
+    """One version of one table/setting and how to load it."""
+
+    table: str
+    setting: str
+    vintage: dt.date | None
+    origin: str  # "bundled" or "imported"
+    files: list[str]
+    rows: int
+    load: Callable[[], pd.DataFrame]
+    _built: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def label(self) -> str:
+        """e.g. ``PTP practitioner 2024-07-01 (imported)``."""
+        setting = "" if self.setting == schema.ALL_SETTINGS else f" {self.setting}"
+        vintage = f" {self.vintage.isoformat()}" if self.vintage else ""
+        return f"{self.table.upper()}{setting}{vintage} ({self.origin})"
+
+    def built(self, name: str, build: Callable[[pd.DataFrame], Any]) -> Any:
+        """A structure derived from this version's table, built once and cached."""
+        if name not in self._built:
+            with self._lock:
+                if name not in self._built:
+                    if "_frame" not in self._built:
+                        self._built["_frame"] = self.load()
+                    self._built[name] = build(self._built["_frame"])
+        return self._built[name]
+
+    def describe(self) -> TableVersion:
+        """Public summary of the version."""
+        return TableVersion(
+            table=self.table,
+            setting=self.setting,
+            vintage=self.vintage,
+            origin=self.origin,
+            rows=self.rows,
+            files=self.files,
+        )
+
+
+@dataclass
+class VersionSet:
+    """All versions of one table/setting, oldest first."""
+
+    versions: list[Version]
+
+    def __post_init__(self) -> None:
+        self.versions.sort(key=lambda v: v.vintage or dt.date.min)
+        self._days = np.array(
+            [date_to_day(v.vintage) if v.vintage else NO_START for v in self.versions],
+            dtype=np.int64,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.versions)
+
+    def pick(self, date_of_service: dt.date) -> Version:
+        """The version that answers for a date of service."""
+        index = int(np.searchsorted(self._days, date_to_day(date_of_service), "right")) - 1
+        return self.versions[max(index, 0)]
+
+    def pick_many(self, days: np.ndarray) -> np.ndarray:
+        """Version index for each day (int64 days since 1970)."""
+        index = np.searchsorted(self._days, days, "right") - 1
+        return np.clip(index, 0, len(self.versions) - 1)
+
+
+def read_manifest(store: Path) -> list[schema.ImportRecord]:
+    """The store's import records (empty when nothing was imported)."""
+    manifest = store / "manifest.json"
+    if not manifest.exists():
+        return []
+    payload = json.loads(manifest.read_text(encoding="utf-8"))
+    return [schema.ImportRecord.model_validate(item) for item in payload.get("imports", [])]
+
+
+def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
+    """Group the store's records into versions (the parts of one vintage load together)."""
+    groups: dict[tuple[str, str, dt.date], list[schema.ImportRecord]] = {}
+    for record in read_manifest(store):
+        groups.setdefault((record.table, record.setting, record.vintage), []).append(record)
+    out: dict[tuple[str, str], list[Version]] = {}
+    for (table, setting, vintage), records in groups.items():
+        records.sort(key=lambda r: r.part)
+        paths = [store / r.path for r in records]
+        out.setdefault((table, setting), []).append(
+            Version(
+                table=table,
+                setting=setting,
+                vintage=vintage,
+                origin="imported",
+                files=[r.source_file for r in records],
+                rows=sum(r.rows for r in records),
+                load=_parquet_loader(paths, sort_key="pair_key" if table == schema.PTP else None),
+            )
+        )
+    return out
+
+
+def _parquet_loader(paths: list[Path], sort_key: str | None) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [pq.read_table(path) for path in paths]
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+        frame = table.to_pandas(date_as_object=False)
+        if sort_key and len(paths) > 1:
+            frame = frame.sort_values(sort_key, kind="stable", ignore_index=True)
+        return frame
+
+    return load
