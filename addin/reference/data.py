@@ -178,6 +178,30 @@ class ReferenceData:
             frames.append(found)
         return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
+    def ptp_edits_among(
+        self,
+        codes: np.ndarray | pd.Series | list[str],
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+        only_applicable: bool = True,
+    ) -> pd.DataFrame:
+        """Every PTP edit whose two codes are both in ``codes`` (for spill tables and reports).
+
+        Columns: ``column_1, column_2, modifier_indicator, rationale, effective_date,
+        deletion_date, source, applies``; with ``only_applicable`` just the rows in force.
+        """
+        dos = self._dos(date_of_service)
+        version = self.version_for(schema.PTP, Setting.parse(setting).value, dos)
+        if version is None:
+            frame = PtpIndex.empty_matches().drop(columns="pair")
+            frame["applies"] = np.zeros(0, dtype=bool)
+            return frame
+        index = self._ptp_index(version)
+        frame = index.frame_for_rows(index.rows_among(np.asarray(codes, dtype=object)), date_to_day(dos))
+        if only_applicable:
+            frame = frame[frame["applies"]].reset_index(drop=True)
+        return frame
+
     def _days(self, dates: object, length: int) -> np.ndarray:
         """Dates of service (scalar, array, Series; None = today) as int64 days."""
         if dates is None or isinstance(dates, dt.date):

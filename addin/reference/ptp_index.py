@@ -191,6 +191,33 @@ class PtpIndex:
             "source": self.sources[self.source_codes[row]],
         }
 
+    def rows_among(self, codes: np.ndarray) -> np.ndarray:
+        """Rows whose Column 1 and Column 2 are both in ``codes`` (any order, any date)."""
+        wanted = np.unique(encode_codes(np.asarray(codes, dtype=object)))
+        wanted = wanted[wanted >= 0]
+        first = np.isin(self.keys >> 32, wanted)
+        rows = np.nonzero(first)[0]
+        second = np.isin(self.keys[rows] & 0xFFFFFFFF, wanted)
+        return rows[second]
+
+    def frame_for_rows(self, rows: np.ndarray, day: int) -> pd.DataFrame:
+        """Rows as a DataFrame (codes decoded) with ``applies`` on the day."""
+        keys = self.keys[rows]
+        return pd.DataFrame(
+            {
+                "column_1": decode_codes(keys >> 32),
+                "column_2": decode_codes(keys & 0xFFFFFFFF),
+                "modifier_indicator": self.indicator[rows].astype(np.int64),
+                "rationale": pd.Categorical.from_codes(
+                    self.rationale_codes[rows], categories=self.rationales
+                ),
+                "effective_date": _days_to_datetime(self.effective[rows]),
+                "deletion_date": _days_to_datetime(self.deletion[rows]),
+                "source": pd.Categorical.from_codes(self.source_codes[rows], categories=self.sources),
+                "applies": self.applies_on(rows, day),
+            }
+        )
+
     def match_pairs(
         self, code_a: np.ndarray, code_b: np.ndarray, days: np.ndarray
     ) -> pd.DataFrame:
