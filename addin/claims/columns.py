@@ -1,0 +1,237 @@
+"""Which input column is which claim field: header aliases, header-row detection, ``--map``.
+
+Headers are compared by a key that ignores case, spaces and punctuation (``"CPT/HCPCS"``,
+``"cpt hcpcs"`` and ``"CPT-HCPCS"`` are the same; ``#`` reads as ``no`` so ``"Claim #"`` is
+``"Claim No"``). Aliases are listed best first: when two columns could feed one single-valued
+field the better alias wins (``CPT`` over ``Code``), then the leftmost column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from addin.claims.model import CANONICAL_COLUMNS, MULTI_COLUMNS
+from addin.claims.table import cell_text
+
+#: How many rows from the top are searched for the header row (title rows may sit above it).
+HEADER_SCAN_ROWS = 30
+
+#: Aliases per canonical column, best first (compared by :func:`header_key`).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "claim_id": (
+        "claim_id", "Claim ID", "Claim #", "Claim Number", "ClaimNo", "Claim", "Claim Key",
+        "Encounter", "Encounter ID", "Encounter #", "Encounter Number", "Visit ID", "Visit #",
+        "Invoice", "Invoice #", "Invoice Number", "ICN", "TCN",
+    ),
+    "patient_id": (
+        "patient_id", "Patient ID", "MRN", "Medical Record Number", "Member ID", "Patient #",
+        "Patient Number", "Patient Account", "Patient Account #", "Patient Acct", "Pt ID",
+        "Account #", "Account Number", "Account", "Acct #", "Subscriber ID", "Beneficiary ID",
+        "MBI", "Patient",
+    ),
+    "provider_npi": (
+        "provider_npi", "Rendering NPI", "Rendering Provider NPI", "Provider NPI",
+        "Servicing NPI", "Performing NPI", "Rendering Physician NPI", "NPI",
+        "Rendering Provider", "Provider ID", "Provider", "Billing NPI",
+    ),
+    "dos": (
+        "dos", "Date of Service", "DOS", "Service Date", "DOS From", "From DOS", "From Date",
+        "Date of Service From", "Service From Date", "Service From", "Svc Date",
+        "Date of Svc", "Line DOS", "Visit Date", "Encounter Date", "Date",
+    ),
+    "cpt": (
+        "cpt", "CPT", "CPT Code", "CPT/HCPCS", "CPT/HCPCS Code", "HCPCS/CPT", "HCPCS",
+        "HCPCS Code", "CPT4", "Procedure Code", "Proc Code", "Procedure", "Proc",
+        "Service Code", "Billing Code", "Code",
+    ),
+    "modifiers": (
+        "modifiers", "Modifiers", "Modifier", "Mods", "Mod", "CPT Modifiers", "CPT Modifier",
+        "Modifier Codes",
+    ),
+    "units": (
+        "units", "Units", "Unit", "Qty", "Quantity", "Days/Units", "Days or Units",
+        "Service Units", "Units of Service", "UOS", "Billed Units",
+    ),
+    "dx": (
+        "dx", "DX", "DX Codes", "DX Code", "Diagnosis", "Diagnosis Codes", "Diagnosis Code",
+        "Diagnoses", "ICD-10", "ICD10", "ICD-10-CM", "ICD-10 Codes", "ICD-10 Code", "ICD Codes",
+        "ICD Code", "ICD", "Diag", "Diag Codes",
+    ),
+    "pos": ("pos", "POS", "Place of Service", "POS Code", "Place of Svc", "Place Of Service Code"),
+}
+
+# Numbered columns feeding a multi-valued field: Mod1..Mod4, Modifier 2, M3; DX1..DX12,
+# Diagnosis 4, ICD1, "Dx Code 3".
+_NUMBERED: dict[str, re.Pattern[str]] = {
+    "modifiers": re.compile(r"^(?:mod|mods|modifier|modifiers|m|cptmod|cptmodifier)(?:code)?\d{1,2}$"),
+    "dx": re.compile(
+        r"^(?:dx|diag|diagnosis|diagnosiscode|dxcode|icd|icd10|icd10cm|icdcode|icd10code)"
+        r"(?:code)?\d{1,2}$"
+    ),
+}
+
+
+def header_key(text: object) -> str:
+    """Comparison key of a header: lower case, ``#`` read as ``no``, only letters and digits."""
+    return re.sub(r"[^a-z0-9]", "", cell_text(text).lower().replace("#", "no"))
+
+
+_ALIAS_INDEX: dict[str, tuple[str, int]] = {}
+for _canonical, _aliases in ALIASES.items():
+    for _priority, _alias in enumerate(_aliases):
+        _ALIAS_INDEX.setdefault(header_key(_alias), (_canonical, _priority))
+
+
+def match_header(text: object) -> tuple[str, int] | None:
+    """The canonical column a header names and its alias priority (lower is better)."""
+    key = header_key(text)
+    if not key:
+        return None
+    hit = _ALIAS_INDEX.get(key)
+    if hit is not None:
+        return hit
+    for canonical, pattern in _NUMBERED.items():
+        if pattern.match(key):
+            return canonical, 0
+    return None
+
+
+def _requested_headers(column_map: Mapping[str, object] | None) -> dict[str, list[str]]:
+    """``column_map`` with every value as a list of header texts (validation in map_columns)."""
+    out: dict[str, list[str]] = {}
+    for canonical, value in (column_map or {}).items():
+        values = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        out[canonical] = [str(v) for v in values]
+    return out
+
+
+def _matches_requested(cell: str, wanted: str) -> bool:
+    return cell == wanted.strip() or (bool(header_key(cell)) and header_key(cell) == header_key(wanted))
+
+
+def row_fields(cells: Sequence[object], column_map: Mapping[str, object] | None = None) -> set[str]:
+    """The canonical fields a candidate header row names (aliases and ``--map`` headers)."""
+    requested = _requested_headers(column_map)
+    found: set[str] = set()
+    for cell in cells:
+        if not isinstance(cell, str):
+            continue
+        text = cell.strip()
+        if not text:
+            continue
+        mapped = [c for c, wanted in requested.items() if any(_matches_requested(text, w) for w in wanted)]
+        if mapped:
+            found.update(mapped)
+            continue
+        hit = match_header(text)
+        if hit is not None and hit[0] not in requested:
+            found.add(hit[0])
+    return found
+
+
+def find_header_row(
+    rows: Sequence[Sequence[object]],
+    column_map: Mapping[str, object] | None = None,
+    max_scan: int = HEADER_SCAN_ROWS,
+) -> int | None:
+    """Index of the header row among the first ``max_scan`` rows, or None.
+
+    The header row is the one naming the most claim fields; it must name a code column. Ties
+    go to the upper row, so a title row above the header never wins over it.
+    """
+    best: tuple[int, int] | None = None  # (score, index)
+    for index, cells in enumerate(rows[:max_scan]):
+        fields = row_fields(cells, column_map)
+        if "cpt" not in fields:
+            continue
+        if best is None or len(fields) > best[0]:
+            best = (len(fields), index)
+    return None if best is None else best[1]
+
+
+@dataclass
+class ColumnMapping:
+    """Where each canonical field comes from.
+
+    Attributes:
+        sources: canonical -> positions of the input columns feeding it (one for single-valued
+            fields; several, left to right, for ``modifiers`` and ``dx``).
+        extras: positions of the columns that feed no field (carried through untouched).
+        notes: choices the user should know about.
+    """
+
+    sources: dict[str, list[int]] = field(default_factory=dict)
+    extras: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class MappingError(ValueError):
+    """``--map`` names an unknown field or a header the file does not have."""
+
+
+def map_columns(
+    headers: Sequence[str], column_map: Mapping[str, object] | None = None
+) -> ColumnMapping:
+    """Decide which input column feeds which canonical field.
+
+    ``column_map`` (canonical -> header or list of headers, from ``--map``) wins over aliases;
+    a mapped header that is not in ``headers`` raises :class:`MappingError` naming it.
+    """
+    requested = _requested_headers(column_map)
+    unknown = [c for c in requested if c not in CANONICAL_COLUMNS]
+    if unknown:
+        raise MappingError(
+            f'--map names unknown column "{unknown[0]}"; use one of: {", ".join(CANONICAL_COLUMNS)}'
+        )
+    texts = [h.strip() for h in headers]
+    result = ColumnMapping()
+    taken: set[int] = set()
+    for canonical, wanted_list in requested.items():
+        positions: list[int] = []
+        for wanted in wanted_list:
+            exact = [j for j, t in enumerate(texts) if t == wanted.strip() and j not in taken]
+            loose = [
+                j
+                for j, t in enumerate(texts)
+                if j not in taken and _matches_requested(t, wanted)
+            ]
+            hits = exact or loose
+            if not hits:
+                raise MappingError(f'--map {canonical}="{wanted}": no column "{wanted}" in the header row')
+            if canonical not in MULTI_COLUMNS:
+                hits = hits[:1]
+            positions.extend(hits)
+            taken.update(hits)
+        result.sources[canonical] = sorted(positions)
+
+    candidates: dict[str, list[tuple[int, int]]] = {}
+    for j, text in enumerate(texts):
+        if j in taken:
+            continue
+        hit = match_header(text)
+        if hit is None or hit[0] in requested:
+            continue
+        candidates.setdefault(hit[0], []).append((hit[1], j))
+
+    for canonical in CANONICAL_COLUMNS:
+        found = candidates.get(canonical)
+        if not found:
+            continue
+        if canonical in MULTI_COLUMNS:
+            result.sources[canonical] = sorted(j for _, j in found)
+            continue
+        found.sort()
+        chosen = found[0][1]
+        result.sources[canonical] = [chosen]
+        others = sorted(j for _, j in found[1:])
+        if others:
+            names = ", ".join(f'"{texts[j]}"' for j in others)
+            result.notes.append(
+                f'several columns look like {canonical}: using "{texts[chosen]}", '
+                f"keeping {names} as extra column(s)"
+            )
+    used = {j for positions in result.sources.values() for j in positions}
+    result.extras = [j for j in range(len(texts)) if j not in used]
+    return result
