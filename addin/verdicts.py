@@ -186,6 +186,8 @@ def pair_verdict(
         )
     edit = applicable[0]
     others = [e for e in answer.edits if e is not edit]
+    if edit.source and edit.source != answer.source:
+        base["source"] = f"{edit.source} — {answer.source}"
     modifier_facts = {m: reference.modifier(m) for m in mods_by_code[a] + mods_by_code[b]}
     modifier_facts = {m: f for m, f in modifier_facts.items() if f is not None}
     bypass = bypass_for_pair(

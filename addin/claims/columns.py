@@ -21,43 +21,138 @@ HEADER_SCAN_ROWS = 30
 #: Aliases per canonical column, best first (compared by :func:`header_key`).
 ALIASES: dict[str, tuple[str, ...]] = {
     "claim_id": (
-        "claim_id", "Claim ID", "Claim #", "Claim Number", "ClaimNo", "Claim", "Claim Key",
-        "Encounter", "Encounter ID", "Encounter #", "Encounter Number", "Visit ID", "Visit #",
-        "Invoice", "Invoice #", "Invoice Number", "ICN", "TCN",
+        "claim_id",
+        "Claim ID",
+        "Claim #",
+        "Claim Number",
+        "ClaimNo",
+        "Claim",
+        "Claim Key",
+        "Encounter",
+        "Encounter ID",
+        "Encounter #",
+        "Encounter Number",
+        "Visit ID",
+        "Visit #",
+        "Invoice",
+        "Invoice #",
+        "Invoice Number",
+        "ICN",
+        "TCN",
     ),
     "patient_id": (
-        "patient_id", "Patient ID", "MRN", "Medical Record Number", "Member ID", "Patient #",
-        "Patient Number", "Patient Account", "Patient Account #", "Patient Acct", "Pt ID",
-        "Account #", "Account Number", "Account", "Acct #", "Subscriber ID", "Beneficiary ID",
-        "MBI", "Patient",
+        "patient_id",
+        "Patient ID",
+        "MRN",
+        "Medical Record Number",
+        "Member ID",
+        "Patient #",
+        "Patient Number",
+        "Patient Account",
+        "Patient Account #",
+        "Patient Acct",
+        "Pt ID",
+        "Account #",
+        "Account Number",
+        "Account",
+        "Acct #",
+        "Subscriber ID",
+        "Beneficiary ID",
+        "MBI",
+        "Patient",
     ),
     "provider_npi": (
-        "provider_npi", "Rendering NPI", "Rendering Provider NPI", "Provider NPI",
-        "Servicing NPI", "Performing NPI", "Rendering Physician NPI", "NPI",
-        "Rendering Provider", "Provider ID", "Provider", "Billing NPI",
+        "provider_npi",
+        "Rendering NPI",
+        "Rendering Provider NPI",
+        "Provider NPI",
+        "Servicing NPI",
+        "Performing NPI",
+        "Rendering Physician NPI",
+        "NPI",
+        "Rendering Provider",
+        "Provider ID",
+        "Provider",
+        "Billing NPI",
     ),
     "dos": (
-        "dos", "Date of Service", "DOS", "Service Date", "DOS From", "From DOS", "From Date",
-        "Date of Service From", "Service From Date", "Service From", "Svc Date",
-        "Date of Svc", "Line DOS", "Visit Date", "Encounter Date", "Date",
+        "dos",
+        "Date of Service",
+        "DOS",
+        "Service Date",
+        "DOS From",
+        "From DOS",
+        "From Date",
+        "Date of Service From",
+        "Service From Date",
+        "Service From",
+        "Svc Date",
+        "Date of Svc",
+        "Line DOS",
+        "Visit Date",
+        "Encounter Date",
+        "Date",
     ),
     "cpt": (
-        "cpt", "CPT", "CPT Code", "CPT/HCPCS", "CPT/HCPCS Code", "HCPCS/CPT", "HCPCS",
-        "HCPCS Code", "CPT4", "Procedure Code", "Proc Code", "Procedure", "Proc",
-        "Service Code", "Billing Code", "Code",
+        "cpt",
+        "CPT",
+        "CPT Code",
+        "CPT/HCPCS",
+        "CPT/HCPCS Code",
+        "HCPCS/CPT",
+        "HCPCS",
+        "HCPCS Code",
+        "CPT4",
+        "Procedure Code",
+        "Proc Code",
+        "Procedure",
+        "Proc",
+        "Service Code",
+        "Billing Code",
+        "Code",
     ),
     "modifiers": (
-        "modifiers", "Modifiers", "Modifier", "Mods", "Mod", "CPT Modifiers", "CPT Modifier",
+        "modifiers",
+        "Modifiers",
+        "Modifier",
+        "Mods",
+        "Mod",
+        "CPT Modifiers",
+        "CPT Modifier",
         "Modifier Codes",
     ),
     "units": (
-        "units", "Units", "Unit", "Qty", "Quantity", "Days/Units", "Days or Units",
-        "Service Units", "Units of Service", "UOS", "Billed Units",
+        "units",
+        "Units",
+        "Unit",
+        "Qty",
+        "Quantity",
+        "Days/Units",
+        "Days or Units",
+        "Service Units",
+        "Units of Service",
+        "UOS",
+        "Billed Units",
     ),
     "dx": (
-        "dx", "DX", "DX Codes", "DX Code", "Diagnosis", "Diagnosis Codes", "Diagnosis Code",
-        "Diagnoses", "ICD-10", "ICD10", "ICD-10-CM", "ICD-10 Codes", "ICD-10 Code", "ICD Codes",
-        "ICD Code", "ICD", "Diag", "Diag Codes",
+        "dx",
+        "DX",
+        "DX Codes",
+        "DX Code",
+        "Diagnosis",
+        "Diagnosis Codes",
+        "Diagnosis Code",
+        "Diagnoses",
+        "ICD-10",
+        "ICD10",
+        "ICD-10-CM",
+        "ICD-10 Codes",
+        "ICD-10 Code",
+        "ICD Codes",
+        "ICD Code",
+        "ICD",
+        "Diag",
+        "Diag Codes",
     ),
     "pos": ("pos", "POS", "Place of Service", "POS Code", "Place of Svc", "Place Of Service Code"),
 }
@@ -65,7 +160,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 # Numbered columns feeding a multi-valued field: Mod1..Mod4, Modifier 2, M3; DX1..DX12,
 # Diagnosis 4, ICD1, "Dx Code 3".
 _NUMBERED: dict[str, re.Pattern[str]] = {
-    "modifiers": re.compile(r"^(?:mod|mods|modifier|modifiers|m|cptmod|cptmodifier)(?:code)?\d{1,2}$"),
+    "modifiers": re.compile(
+        r"^(?:mod|mods|modifier|modifiers|m|cptmod|cptmodifier)(?:code)?\d{1,2}$"
+    ),
     "dx": re.compile(
         r"^(?:dx|diag|diagnosis|diagnosiscode|dxcode|icd|icd10|icd10cm|icdcode|icd10code)"
         r"(?:code)?\d{1,2}$"
@@ -108,7 +205,9 @@ def _requested_headers(column_map: Mapping[str, object] | None) -> dict[str, lis
 
 
 def _matches_requested(cell: str, wanted: str) -> bool:
-    return cell == wanted.strip() or (bool(header_key(cell)) and header_key(cell) == header_key(wanted))
+    return cell == wanted.strip() or (
+        bool(header_key(cell)) and header_key(cell) == header_key(wanted)
+    )
 
 
 def row_fields(cells: Sequence[object], column_map: Mapping[str, object] | None = None) -> set[str]:
@@ -121,7 +220,9 @@ def row_fields(cells: Sequence[object], column_map: Mapping[str, object] | None 
         text = cell.strip()
         if not text:
             continue
-        mapped = [c for c, wanted in requested.items() if any(_matches_requested(text, w) for w in wanted)]
+        mapped = [
+            c for c, wanted in requested.items() if any(_matches_requested(text, w) for w in wanted)
+        ]
         if mapped:
             found.update(mapped)
             continue
@@ -171,6 +272,23 @@ class MappingError(ValueError):
     """``--map`` names an unknown field or a header the file does not have."""
 
 
+def validate_column_map(column_map: Mapping[str, object] | None) -> None:
+    """Raise :class:`MappingError` when ``--map`` names a field that does not exist or no header."""
+    for canonical, value in (column_map or {}).items():
+        if canonical not in CANONICAL_COLUMNS:
+            raise MappingError(
+                f'--map names unknown column "{canonical}"; use one of: '
+                + ", ".join(CANONICAL_COLUMNS)
+            )
+        values = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        if not values or not all(isinstance(v, str) and v.strip() for v in values):
+            raise MappingError(f"--map {canonical}= needs a header name")
+        if len(values) > 1 and canonical not in MULTI_COLUMNS:
+            raise MappingError(
+                f"--map {canonical} takes one header (only modifiers and dx take several)"
+            )
+
+
 def map_columns(
     headers: Sequence[str], column_map: Mapping[str, object] | None = None
 ) -> ColumnMapping:
@@ -179,12 +297,8 @@ def map_columns(
     ``column_map`` (canonical -> header or list of headers, from ``--map``) wins over aliases;
     a mapped header that is not in ``headers`` raises :class:`MappingError` naming it.
     """
+    validate_column_map(column_map)
     requested = _requested_headers(column_map)
-    unknown = [c for c in requested if c not in CANONICAL_COLUMNS]
-    if unknown:
-        raise MappingError(
-            f'--map names unknown column "{unknown[0]}"; use one of: {", ".join(CANONICAL_COLUMNS)}'
-        )
     texts = [h.strip() for h in headers]
     result = ColumnMapping()
     taken: set[int] = set()
@@ -193,13 +307,13 @@ def map_columns(
         for wanted in wanted_list:
             exact = [j for j, t in enumerate(texts) if t == wanted.strip() and j not in taken]
             loose = [
-                j
-                for j, t in enumerate(texts)
-                if j not in taken and _matches_requested(t, wanted)
+                j for j, t in enumerate(texts) if j not in taken and _matches_requested(t, wanted)
             ]
             hits = exact or loose
             if not hits:
-                raise MappingError(f'--map {canonical}="{wanted}": no column "{wanted}" in the header row')
+                raise MappingError(
+                    f'--map {canonical}="{wanted}": no column "{wanted}" in the header row'
+                )
             if canonical not in MULTI_COLUMNS:
                 hits = hits[:1]
             positions.extend(hits)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,8 @@ from addin.claims.sniff import (
 from addin.claims.table import RawTable, table_from_columns
 
 log = logging.getLogger(__name__)
+
+_NON_SPACE_RE = re.compile(r"\S")
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -66,6 +69,7 @@ def read_text_table(
     """
     decoded: DecodedText = decode_text(data)
     text = normalise_newlines(decoded.text)
+    same_text = text is decoded.text
     text, sep_hint = strip_sep_line(text)
     layout = _choose_layout(text, suffix, sep_hint, column_map)
     sample = layout.sample
@@ -74,17 +78,31 @@ def read_text_table(
     # Width: the header, or wider when the rows below it carry unnamed values.
     width = max([len(header)] + [len(r) for r in sample.records[layout.header_index + 1 :]])
     headers = [h.strip() for h in header] + [""] * (width - len(header))
-    columns, count = _parse_body(text[body_start:].encode("utf-8"), layout.delimiter, width)
+    encoding, had_bom = decoded.encoding, decoded.had_bom
+    body: bytes | memoryview
+    if not _NON_SPACE_RE.search(text, body_start):
+        body, quoted = b"", False
+    elif same_text and encoding == "utf-8":
+        # Hand pyarrow the file's own bytes after the header: no re-encoding, no copy.
+        skipped = len(decoded.text) - len(text) + body_start
+        offset = (3 if had_bom else 0) + len(decoded.text[:skipped].encode("utf-8"))
+        body, quoted = memoryview(data)[offset:], data.find(b'"', offset) >= 0
+    else:
+        body = text[body_start:].encode("utf-8")
+        quoted = body.find(b'"') >= 0
+    del text, decoded  # the decoded copy is not needed any more: free it before parsing
+    columns, count = _parse_body(body, layout.delimiter, width, quoted)
+    headers += [""] * (len(columns) - len(headers))
     header_row = layout.header_index + 1
     rows = np.arange(count, dtype=np.int64) + header_row + 1
     table = table_from_columns(headers, columns, rows, header_row)
     table.notes = layout.notes + table.notes
     table.extra_meta = {
-        "encoding": decoded.encoding + ("-sig" if decoded.had_bom and decoded.encoding == "utf-8" else ""),
+        "encoding": encoding + ("-sig" if had_bom and encoding == "utf-8" else ""),
         "delimiter": layout.delimiter,
     }
-    if decoded.encoding not in ("utf-8",):
-        table.notes.append(f"read as {decoded.encoding} text")
+    if encoding != "utf-8":
+        table.notes.append(f"read as {encoding} text")
     log.debug("text file: %d data rows, %d columns", count, width)
     return table
 
@@ -104,14 +122,20 @@ def _choose_layout(
         index = find_header_row(sample.records, column_map)
         if index is None:
             continue
-        score = (len(row_fields(sample.records[index], column_map)), len(sample.records[index]), -rank)
+        score = (
+            len(row_fields(sample.records[index], column_map)),
+            len(sample.records[index]),
+            -rank,
+        )
         if best is None or score > best[0]:
             best = (score, _Layout(delimiter, index, sample))
     if best is None:
         raise NoHeaderError(_first_cells(text, order))
     layout = best[1]
     if layout.delimiter != ",":
-        layout.notes.append(f"{_DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter))}-delimited text")
+        layout.notes.append(
+            f"{_DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter))}-delimited text"
+        )
     return layout
 
 
@@ -128,14 +152,19 @@ def _first_cells(text: str, order: list[str]) -> list[str]:
     return best
 
 
-def _parse_body(body: bytes, delimiter: str, width: int) -> tuple[list[pd.Series], int]:
+def _parse_body(
+    body: bytes | memoryview, delimiter: str, width: int, quoted: bool
+) -> tuple[list[pd.Series], int]:
     """Parse the records below the header into ``width`` text columns; return them and the count.
+
+    ``quoted`` says whether the body has a quote at all: only then may values span lines
+    (pyarrow reads faster when told they cannot).
 
     Fast path: pyarrow, multi-threaded. Records with a different number of fields (hand-made
     files) make it re-read single-threaded, which tells where they are, and those records are
     parsed with the standard library and put back in place, padded with ``""``.
     """
-    if not body.strip(b"\r\n"):
+    if not len(body):
         return [pd.Series([], dtype="str") for _ in range(width)], 0
     names = [f"c{j}" for j in range(width)]
     invalid: list[tuple[int | None, str]] = []
@@ -144,11 +173,11 @@ def _parse_body(body: bytes, delimiter: str, width: int) -> tuple[list[pd.Series
         invalid.append((row.number, row.text))
         return "skip"
 
-    table = _arrow_read(body, delimiter, names, on_invalid, use_threads=True)
+    table = _arrow_read(body, delimiter, names, on_invalid, quoted, use_threads=True)
     if not invalid:
         return [_to_str_series(table.column(j)) for j in range(width)], table.num_rows
     invalid.clear()
-    table = _arrow_read(body, delimiter, names, on_invalid, use_threads=False)
+    table = _arrow_read(body, delimiter, names, on_invalid, quoted, use_threads=False)
     if any(number is None for number, _ in invalid):  # pragma: no cover - pyarrow always knows
         raise ValueError("could not locate irregular records")
     extra_rows = {int(number): _split_record(text, delimiter) for number, text in invalid}  # type: ignore[arg-type]
@@ -161,7 +190,7 @@ def _parse_body(body: bytes, delimiter: str, width: int) -> tuple[list[pd.Series
         values = np.full(total, "", dtype=object)
         if j < width:
             values[regular] = table.column(j).to_numpy(zero_copy_only=False)
-        for position, number in zip(irregular, sorted(extra_rows)):
+        for position, number in zip(irregular, sorted(extra_rows), strict=True):
             cells = extra_rows[number]
             if j < len(cells):
                 values[position] = cells[j]
@@ -170,21 +199,30 @@ def _parse_body(body: bytes, delimiter: str, width: int) -> tuple[list[pd.Series
 
 
 def _arrow_read(
-    body: bytes, delimiter: str, names: list[str], on_invalid, *, use_threads: bool
+    body: bytes | memoryview,
+    delimiter: str,
+    names: list[str],
+    on_invalid: Callable[[pacsv.InvalidRow], str],
+    quoted: bool,
+    *,
+    use_threads: bool,
 ) -> pa.Table:
+    buffer = pa.py_buffer(body)
     return pacsv.read_csv(
-        io.BytesIO(body),
-        read_options=pacsv.ReadOptions(column_names=names, use_threads=use_threads, block_size=1 << 22),
+        pa.BufferReader(buffer),
+        read_options=pacsv.ReadOptions(
+            column_names=names, use_threads=use_threads, block_size=1 << 22
+        ),
         parse_options=pacsv.ParseOptions(
             delimiter=delimiter,
             quote_char='"',
             double_quote=True,
-            newlines_in_values=b'"' in body,
+            newlines_in_values=quoted,
             ignore_empty_lines=False,
             invalid_row_handler=on_invalid,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
+            column_types={name: pa.large_string() for name in names},  # pandas' own layout
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
             null_values=[],

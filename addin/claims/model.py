@@ -84,6 +84,29 @@ class ClaimsInput:
         """What the reader decided on the user's behalf (column guesses, defaults used)."""
         return list(self.meta.get("notes", []))
 
+    def verify(self) -> None:
+        """Raise ``ValueError`` unless every non-blank row is accounted for exactly once.
+
+        Checks ``rows_read == rows_checked + rows_rejected`` against the frames, and that the
+        row numbers of ``lines`` and ``rejected`` are disjoint and together equal ``raw``'s.
+        """
+        m = self.meta
+        counts = (m["rows_read"], m["rows_checked"], m["rows_rejected"])
+        if counts != (len(self.raw), len(self.lines), len(self.rejected)):
+            raise ValueError(f"meta counts {counts} disagree with the frames")
+        if m["rows_read"] != m["rows_checked"] + m["rows_rejected"]:
+            raise ValueError(f"rows_read {counts[0]} != checked {counts[1]} + rejected {counts[2]}")
+        checked, rejected, read = (
+            self.lines["row"].to_numpy(),
+            self.rejected["row"].to_numpy(),
+            self.raw["row"].to_numpy(),
+        )
+        together = pd.Index(checked).append(pd.Index(rejected))
+        if together.has_duplicates:
+            raise ValueError("a row appears more than once in lines/rejected")
+        if not together.sort_values().equals(pd.Index(read).sort_values()):
+            raise ValueError("lines and rejected rows do not match the rows read")
+
     def summary(self) -> str:
         """One line of counts for a console or log (no cell contents)."""
         m = self.meta

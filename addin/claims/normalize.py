@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from addin.codes import EXCEL_EPOCH, normalize_code, parse_date, split_modifiers
 from addin.claims.table import cell_text
+from addin.codes import EXCEL_EPOCH, normalize_code, parse_date, split_modifiers
 
 #: Largest Excel date serial (9999-12-31).
 MAX_EXCEL_SERIAL = 2958465
@@ -98,9 +98,21 @@ class Coded:
         """The column as an object array."""
         return _object_array(self.uniques)[self.codes]
 
-    def categorical(self) -> pd.Categorical:
-        """The column as a categorical of strings (the uniques must be distinct strings)."""
-        return pd.Categorical.from_codes(self.codes, categories=pd.Index(self.uniques, dtype="str"))
+    def categorical(self, keep: np.ndarray | None = None) -> pd.Categorical:
+        """The column (rows where ``keep``, default all) as a categorical of its strings.
+
+        Only the values that occur become categories.
+        """
+        codes = self.codes if keep is None else self.codes[keep]
+        used = np.bincount(codes, minlength=len(self.uniques)) > 0
+        remap = np.cumsum(used) - 1
+        categories = pd.Index(
+            [u for u, hit in zip(self.uniques, used, strict=True) if hit], dtype="str"
+        )
+        small = (
+            np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32767 else np.int32
+        )
+        return pd.Categorical.from_codes(remap[codes].astype(small), categories=categories)
 
 
 def _object_array(values: Sequence[object]) -> np.ndarray:
@@ -248,9 +260,12 @@ def date_column(column: pd.Series) -> DatesResult:
     """Parse a date-of-service column of any dtype (text, serials, datetimes, mixed)."""
     if column.dtype.kind == "M":
         values = column.dt.tz_localize(None) if getattr(column.dt, "tz", None) else column
-        values = values.dt.normalize().astype("datetime64[ns]").to_numpy()
-        empty = np.isnat(values)
-        return DatesResult(values, empty, np.full(len(values), None, dtype=object))
+        try:
+            stamps = values.dt.normalize().astype("datetime64[ns]").to_numpy()
+        except (OverflowError, ValueError):  # a year pandas' ns range cannot hold
+            column = values.astype(object)
+        else:
+            return DatesResult(stamps, np.isnat(stamps), np.full(len(stamps), None, dtype=object))
     coded = Coded.of(column)
     parsed = parse_date_values(coded.uniques)
     stamps = np.array([p[0] for p in parsed], dtype="datetime64[ns]")
@@ -291,7 +306,7 @@ def parse_date_values(values: Sequence[object]) -> list[tuple[np.datetime64, str
         if matched.empty:
             continue
         parsed = pd.to_datetime(matched, format=fmt, errors="coerce")
-        for i, stamp in zip(matched.index, parsed):
+        for i, stamp in zip(matched.index, parsed, strict=True):
             out[i] = _checked_stamp(stamp, texts[i])
         done[matched.index] = True
     for i in series[~done].index:

@@ -23,8 +23,10 @@ DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 #: How much of a text file is looked at to sniff the delimiter and find the header.
 SAMPLE_CHARS = 256 * 1024
 
-#: Share of control or replacement characters above which decoded text is called garbage.
-MAX_GARBAGE_SHARE = 0.001
+#: Share of control or replacement characters above which decoded text is called garbage
+#: (a few stray ones, pasted from other programs, are tolerated).
+MAX_GARBAGE_SHARE = 0.01
+_GARBAGE_ALLOWANCE = 8
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -105,10 +107,12 @@ def _utf16_without_bom(data: bytes) -> str | None:
 def _checked(decoded: DecodedText) -> DecodedText:
     text = decoded.text
     if "\x00" in text:
-        raise NotTextError(f"decodes as {decoded.encoding} to text with NUL characters (binary data?)")
-    sample = text[:SAMPLE_CHARS * 4]
+        raise NotTextError(
+            f"decodes as {decoded.encoding} to text with NUL characters (binary data?)"
+        )
+    sample = text[: SAMPLE_CHARS * 4]
     bad = len(_GARBAGE_RE.findall(sample))
-    if bad and bad > MAX_GARBAGE_SHARE * max(len(sample), 1) + 2:
+    if bad > max(MAX_GARBAGE_SHARE * len(sample), _GARBAGE_ALLOWANCE):
         raise NotTextError(
             f"does not look like text: {bad} control or undecodable characters when read as "
             f"{decoded.encoding} (save it from Excel as CSV UTF-8)"

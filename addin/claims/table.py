@@ -105,7 +105,7 @@ def unique_names(
     seen: set[str] = set()
     counts: dict[str, int] = {}
     notes: list[str] = []
-    for index, header in zip(positions, headers):
+    for index, header in zip(positions, headers, strict=True):
         base = header if header else f"Column {column_letter(index)}"
         name = base
         if name in seen:
@@ -143,6 +143,24 @@ def blank_mask(column: pd.Series) -> np.ndarray:
     return np.append(blank_unique, True)[codes]
 
 
+def blank_rows(data: pd.DataFrame) -> np.ndarray:
+    """True for each row whose cells are all blank.
+
+    Column by column, only rows still blank so far are looked at: after the first columns
+    hardly any candidates remain, so a wide table costs little more than a narrow one.
+    """
+    candidates = np.arange(len(data), dtype=np.int64)
+    for name in data.columns:
+        if not len(candidates):
+            break
+        column = data[name]
+        subset = column if len(candidates) == len(data) else column.take(candidates)
+        candidates = candidates[blank_mask(subset)]
+    mask = np.zeros(len(data), dtype=bool)
+    mask[candidates] = True
+    return mask
+
+
 def table_from_grid(
     grid: Sequence[Sequence[object]],
     header_index: int,
@@ -160,7 +178,7 @@ def table_from_grid(
     width = max([len(header_cells)] + [len(r) for r in body])
     headers = [cell_text(c) for c in header_cells] + [""] * (width - len(header_cells))
     if body and all(len(r) == width for r in body):
-        columns = [np.array(col, dtype=object) for col in zip(*body)]
+        columns = [np.array(col, dtype=object) for col in zip(*body, strict=True)]
     else:
         columns = []
         for j in range(width):
@@ -198,7 +216,7 @@ def _assemble(
     headers = [headers[j] for j in keep]
     names, notes = unique_names(headers, keep)
     data = pd.DataFrame(
-        {name: _as_series(columns[j]) for name, j in zip(names, keep)},
+        {name: _as_series(columns[j]) for name, j in zip(names, keep, strict=True)},
         index=pd.RangeIndex(len(rows)),
     )
     if not names:

@@ -36,7 +36,7 @@ class Version:
     rows: int
     load: Callable[[], pd.DataFrame]
     _built: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def label(self) -> str:

@@ -9,11 +9,13 @@ row; the line of a bad value is looked up only when an error is reported.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -46,7 +48,7 @@ _MONTHS = {
     )
     for name in names
 }
-CODE_RE = r"^[0-9A-Z]{5}$"
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- results
@@ -63,6 +65,11 @@ class Source:
     def filename(self) -> str:
         """The file's own name, without folders or the zip it came from."""
         return PurePosixPath(self.name.replace("\\", "/").split("!")[-1]).name
+
+    @property
+    def name_chain(self) -> list[str]:
+        """The file's name, then the zips holding it, innermost first (for name hints)."""
+        return [PurePosixPath(p.replace("\\", "/")).name for p in reversed(self.name.split("!"))]
 
 
 @dataclass
@@ -141,17 +148,28 @@ def decode_text(source: Source) -> str:
         return data.decode("latin-1")
 
 
+def is_utf8(data: bytes, chunk: int = 1 << 22) -> bool:
+    """True when the bytes are valid UTF-8 (checked in chunks: no full-size copy)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(view[start : start + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def utf8_bytes(source: Source) -> bytes:
     """The file's bytes as UTF-8 (BOM removed), for pyarrow's CSV reader."""
     check_not_binary(source)
     data = source.data
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:]
-    try:
-        data.decode("utf-8")
+        data = data[3:]
+    if is_utf8(data):
         return data
-    except UnicodeDecodeError:
-        return decode_text(source).encode("utf-8")
+    return decode_text(source).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- name hints
@@ -268,12 +286,14 @@ def resolve_setting(
     if allowed == (schema.ALL_SETTINGS,):
         return schema.ALL_SETTINGS
     override = Setting.parse(hints.setting).value if hints.setting else None
+    if override not in allowed:
+        override = None  # ``--setting dme`` labels the MUE files of a folder, not its PTP files
     if from_content and override and from_content != override:
         raise InputFileError(
             source.name,
             f"the file says it is the {from_content} table but --setting {override} was given",
         )
-    setting = from_content or override or setting_from_text(source.name)
+    setting = from_content or override or _first_hint(setting_from_text, source.name_chain)
     if setting is None:
         raise InputFileError(
             source.name,
@@ -298,9 +318,8 @@ def resolve_vintage(
     """Decide the vintage: ``--vintage``, then the file's content, name, or a fallback."""
     if hints.vintage:
         return hints.vintage
-    vintage = from_content or vintage_from_text(source.filename)
-    if vintage is None and "!" in source.name:
-        vintage = vintage_from_text(source.name)  # the zip's own name (medicare-ncci-2026q2-...)
+    # the file's name, else the zip's (medicare-ncci-2026q2-...)
+    vintage = from_content or _first_hint(vintage_from_text, source.name_chain)
     if vintage is None and fallback is not None:
         vintage = fallback
         if notes is not None:
@@ -312,6 +331,14 @@ def resolve_vintage(
             "(e.g. ..._2026q3...) or pass --vintage 2026Q3",
         )
     return vintage
+
+
+def _first_hint(find: Callable[[str], T | None], names: list[str]) -> T | None:
+    for name in names:
+        found = find(name)
+        if found is not None:
+            return found
+    return None
 
 
 # --------------------------------------------------------------------------- row context
@@ -375,24 +402,30 @@ def to_codes(
     ctx: RowContext,
     column: str,
     *,
-    pattern: str = CODE_RE,
     what: str = "a 5-character CPT/HCPCS code",
     allow_empty: bool = False,
 ) -> pd.Series:
-    """Codes as canonical upper-case text; numbers re-padded (``100`` -> ``00100``)."""
-    codes = text.str.upper()
-    short_digits = codes.str.fullmatch(r"\d{1,4}").fillna(False).astype(bool)
-    if short_digits.any():
-        codes = codes.where(~short_digits, codes.str.zfill(5))
-    valid = codes.str.fullmatch(pattern.strip("^$")).fillna(False).astype(bool)
+    """Codes as canonical upper-case text; numbers re-padded (``100`` -> ``00100``).
+
+    Valid codes are five ASCII letters or digits (``CCCCC`` included, for the AOC file).
+    """
+    arr = pc.utf8_upper(pc.utf8_trim_whitespace(_arrow_text(text)))
+    lengths = pc.utf8_length(arr)
+    if pc.any(pc.less(lengths, 5)).as_py():
+        short = pc.and_(pc.less(lengths, 5), pc.ascii_is_decimal(arr))
+        arr = pc.if_else(short, pc.utf8_lpad(arr, 5, "0"), arr)
+        lengths = pc.utf8_length(arr)
+    valid = pc.and_(pc.equal(lengths, 5), pc.ascii_is_alnum(arr))
     if allow_empty:
-        valid |= codes == ""
-    bad = _first(~valid)
+        valid = pc.or_(valid, pc.equal(lengths, 0))
+    bad = _first(pc.invert(valid).to_numpy(zero_copy_only=False))
     if bad is not None:
         value = text.iloc[bad]
-        reason = f"missing code (expected {what})" if value == "" else f"{value!r} is not {what}"
+        reason = (
+            f"missing code (expected {what})" if not value.strip() else f"{value!r} is not {what}"
+        )
         raise ctx.fail(bad, column, reason)
-    return codes.astype("str")
+    return _pandas_text(arr, text.index)
 
 
 def to_dates(
@@ -409,34 +442,37 @@ def to_dates(
     ``%Y%j`` is the Julian ``YYYYDDD`` form of the AOC file. ISO values with a time part
     (dates from spreadsheets) are cut to the date.
     """
-    stripped = text.str.strip()
-    missing = stripped.isin(["", "*"]).to_numpy()
+    arr = pc.utf8_trim_whitespace(_arrow_text(text))
+    missing = pc.is_in(arr, value_set=pa.array(["", "*"])).to_numpy(zero_copy_only=False)
     if not allow_missing:
         bad = _first(missing)
         if bad is not None:
             raise ctx.fail(bad, column, "missing date")
-    iso = stripped.str.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?")
-    if iso.fillna(False).any():
-        stripped = stripped.where(~iso.fillna(False).astype(bool), stripped.str.slice(0, 10))
-    arrow = pa.array(stripped.to_numpy(dtype=object), type=pa.string())
-    result: pa.Array | None = None
+    if missing.all():  # a column the layout lost (derived PTP has no effective date)
+        return pd.Series(np.full(len(text), np.datetime64("NaT"), "datetime64[s]"), index=text.index)
+    lengths = pc.utf8_length(arr)
+    if pc.any(pc.greater(lengths, 10)).as_py():
+        with_time = pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
+        arr = pc.if_else(with_time, pc.utf8_slice_codeunits(arr, 0, 10), arr)
+        lengths = pc.utf8_length(arr)
+    digits = pc.ascii_is_decimal(arr)
+    missing_arrow = pa.array(missing)
+    result = None
     for fmt in formats:
-        parsed = pc.strptime(arrow, format=fmt, unit="s", error_is_null=True)
-        if fmt == "%Y%m%d":  # strptime accepts 1-digit fields; demand exactly 8 digits
-            exact = pc.match_substring_regex(arrow, r"^\d{8}$")
-            parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type))
-        elif fmt == "%Y%j":
-            exact = pc.match_substring_regex(arrow, r"^\d{7}$")
-            parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type))
+        if result is not None:  # try the next format only on what is still unparsed
+            pending = pc.and_(pc.is_null(result), pc.invert(missing_arrow))
+            if not pc.any(pending).as_py():
+                break
+        parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+        exact = _exact_date(fmt, arr, lengths, digits, parsed)
+        parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type))
         result = parsed if result is None else pc.coalesce(result, parsed)
     assert result is not None
-    values = pd.Series(result.to_numpy(zero_copy_only=False), index=text.index).astype(
-        "datetime64[s]"
-    )
-    values[missing] = pd.NaT
-    unparsed = values.isna().to_numpy() & ~missing
-    years = values.dt.year.to_numpy()
-    out_of_range = ~np.isnan(years) & ((years < 1900) | (years > 2199))
+    numpy_dates = result.to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    numpy_dates[missing] = np.datetime64("NaT")
+    unparsed = np.isnat(numpy_dates) & ~missing
+    years = numpy_dates.astype("datetime64[Y]").astype("int64") + 1970
+    out_of_range = ~np.isnat(numpy_dates) & ((years < 1900) | (years > 2199))
     bad = _first(unparsed | out_of_range)
     if bad is not None:
         raise ctx.fail(
@@ -444,7 +480,60 @@ def to_dates(
             column,
             f"{text.iloc[bad]!r} is not a date (expected {' or '.join(_fmt_names(formats))})",
         )
-    return values
+    return pd.Series(numpy_dates, index=text.index)
+
+
+# where the day of the month sits in the text forms with optional zero padding
+_DAY_PATTERNS = {
+    "%Y-%m-%d": r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})$",
+    "%m/%d/%Y": r"^\d{1,2}/(?P<day>\d{1,2})/\d{4}$",
+}
+
+
+def _exact_date(fmt: str, arr, lengths, digits, parsed) -> pa.Array:
+    """Where ``parsed`` really is the text's date.
+
+    strptime accepts one-digit fields (``2022011``) and rolls impossible days over
+    (``2025-02-30`` -> March 2, day 366 of a common year -> next year): demand the exact
+    width for the digit-only forms and the same day (or year, for ``YYYYDDD``) back.
+    """
+    if fmt == "%Y%m%d":
+        shaped = pc.and_(pc.equal(lengths, 8), digits)
+        day = pc.cast(pc.if_else(shaped, pc.utf8_slice_codeunits(arr, 6, 8), "0"), pa.int64())
+        return pc.fill_null(pc.and_(shaped, pc.equal(day, pc.day(parsed))), False)
+    if fmt == "%Y%j":
+        shaped = pc.and_(pc.equal(lengths, 7), digits)
+        year = pc.cast(pc.if_else(shaped, pc.utf8_slice_codeunits(arr, 0, 4), "0"), pa.int64())
+        return pc.fill_null(pc.and_(shaped, pc.equal(year, pc.year(parsed))), False)
+    if fmt in _DAY_PATTERNS:
+        day_text = pc.struct_field(pc.extract_regex(arr, _DAY_PATTERNS[fmt]), "day")
+        day_text = pc.if_else(pc.is_valid(day_text), day_text, "0")
+        same = pc.equal(pc.cast(day_text, pa.int64()), pc.day(parsed))
+        return pc.fill_null(same, False)
+    return pc.is_valid(parsed)
+
+
+def stripped_category(text: pd.Series) -> pd.Series:
+    """A repetitive text column (PTP rationale) as a category, stripped once per distinct value."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    stripped = pd.Index(uniques).astype(str).str.strip()
+    final_codes, final_uniques = pd.factorize(stripped)
+    return pd.Series(
+        pd.Categorical.from_codes(final_codes[codes], categories=final_uniques), index=text.index
+    )
+
+
+def _pandas_text(arr: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """A pyarrow string array as a pandas ``str`` Series."""
+    return pd.Series(arr.to_pandas(), index=index).astype("str")
+
+
+def _arrow_text(series: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text Series as a pyarrow string array (zero-copy for pyarrow-backed strings)."""
+    try:
+        return pa.array(series.array, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array(series.astype(str).to_numpy(dtype=object), type=pa.string())
 
 
 def _fmt_names(formats: tuple[str, ...]) -> list[str]:
@@ -472,9 +561,7 @@ def to_choice(
     valid = values.isin(choices).to_numpy()
     bad = _first(~valid)
     if bad is not None:
-        raise ctx.fail(
-            bad, column, f"{text.iloc[bad]!r} is not one of {', '.join(choices)}"
-        )
+        raise ctx.fail(bad, column, f"{text.iloc[bad]!r} is not one of {', '.join(choices)}")
     return values.astype("int8")
 
 

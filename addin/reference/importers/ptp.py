@@ -33,12 +33,14 @@ from addin.reference.importers.common import (
     Source,
     check_not_binary,
     finish,
+    is_utf8,
     normalise_header,
     part_from_name,
     quarter_start,
     resolve_setting,
     resolve_vintage,
     setting_from_text,
+    stripped_category,
     to_choice,
     to_codes,
     to_dates,
@@ -90,18 +92,16 @@ def build_ptp_frame(
     if bad.any():
         index = int(bad.to_numpy().nonzero()[0][0])
         raise ctx.fail(index, names[2], f"{pre.iloc[index]!r} is not '*' or blank")
-    rationale = cols[6].str.strip()
+    rationale = stripped_category(cols[6])
     frame = pd.DataFrame(
         {
             "column_1": to_codes(cols[0], ctx, names[0]),
             "column_2": to_codes(cols[1], ctx, names[1]),
             "pre_1996": pre.isin(["*", "Y", "y", "1", "True", "TRUE"]).astype(bool),
-            "effective_date": to_dates(
-                cols[3], ctx, names[3], allow_missing=not require_effective
-            ),
+            "effective_date": to_dates(cols[3], ctx, names[3], allow_missing=not require_effective),
             "deletion_date": to_dates(cols[4], ctx, names[4]),
             "modifier_indicator": to_choice(cols[5], ctx, names[5], (0, 1, 9)),
-            "rationale": rationale.astype("category"),
+            "rationale": rationale,
         }
     )
     return finish(frame, schema.PTP)
@@ -174,11 +174,7 @@ def parse_ptp_txt(source: Source, hints: Hints) -> ParsedTable:
             "(incomplete download or copy); get the file again",
             line=data.count(b"\n") + 1,
         )
-    try:
-        data.decode("utf-8")
-        encoding = "utf8"
-    except UnicodeDecodeError:
-        encoding = "cp1252"
+    encoding = "utf8" if is_utf8(data) else "cp1252"
     names = [f"f{i}" for i in range(FIELDS)]
     try:
         table = pacsv.read_csv(
@@ -197,6 +193,7 @@ def parse_ptp_txt(source: Source, hints: Hints) -> ParsedTable:
         error = _find_bad_line(data, first, source.name)
         raise error or InputFileError(source.name, f"cannot read the file: {exc}") from exc
     raw = table.to_pandas()
+    del table
     ctx = RowContext(source.name, _line_locator(data, first))
     frame = build_ptp_frame(raw, ctx, OFFICIAL_HEADERS)
     return _result(source, hints, frame, "ptp-txt", " ".join(preamble))

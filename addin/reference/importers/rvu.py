@@ -141,15 +141,15 @@ def build_rvu_frame(raw: pd.DataFrame, ctx: RowContext) -> pd.DataFrame:
             "description": raw["description"].str.strip(),
             "status": check("status", r"[A-Z]", "a status code letter"),
             "pctc": check("pctc", r"\d", "a PC/TC indicator digit"),
-            "global_days": check("global_days", r"[0-9A-Z]{3}", "a global period (000, 090, XXX...)"),
+            "global_days": check(
+                "global_days", r"[0-9A-Z]{3}", "a global period (000, 090, XXX...)"
+            ),
             "mult_proc": check("mult_proc", r"\d", "a digit"),
             "bilat": check("bilat", r"\d", "a digit"),
             "asst": check("asst", r"\d", "a digit"),
             "co_surg": check("co_surg", r"\d", "a digit"),
             "team_surg": check("team_surg", r"\d", "a digit"),
-            "endo_base": to_codes(
-                raw["endo_base"], ctx, LABELS["endo_base"], allow_empty=True
-            ),
+            "endo_base": to_codes(raw["endo_base"], ctx, LABELS["endo_base"], allow_empty=True),
             "pric_ind": check("pric_ind", r"[0-9A-Z]{0,2}", "a pricing indicator"),
             "work_rvu": to_float(raw["work_rvu"], ctx, LABELS["work_rvu"]),
             "nonfac_total": to_float(raw["nonfac_total"], ctx, LABELS["nonfac_total"]),
@@ -169,7 +169,7 @@ def parse_rvu_grid(grid: Grid, hints: Hints) -> ParsedTable:
     lower = head[header]
     upper = head[header - 1] if header > 0 else [""] * len(lower)
     upper = upper + [""] * (len(lower) - len(upper))
-    keys = [normalise_header(f"{u} {w}") for u, w in zip(upper, lower)]
+    keys = [normalise_header(f"{u} {w}") for u, w in zip(upper, lower, strict=False)]
     positions: dict[str, int] = {}
     for column, key in HEADER_KEYS.items():
         if key in keys:
@@ -202,11 +202,11 @@ def parse_rvu_txt(source: Source, hints: Hints) -> ParsedTable:
     if narrow.any():
         index = int(narrow.nonzero()[0][0])
         raise ctx.fail(
-            index, None, f"line is {len(body.iloc[index])} characters, expected at least {TXT_MIN_WIDTH}"
+            index,
+            None,
+            f"line is {len(body.iloc[index])} characters, expected at least {TXT_MIN_WIDTH}",
         )
-    raw = pd.DataFrame(
-        {c: body.str.slice(a, b).str.strip() for c, (a, b) in TXT_COLUMNS.items()}
-    )
+    raw = pd.DataFrame({c: body.str.slice(a, b).str.strip() for c, (a, b) in TXT_COLUMNS.items()})
     gap = body.str.slice(*TXT_GAP)
     filled = [i for i in range(TXT_GAP[1] - TXT_GAP[0]) if (gap.str.slice(i, i + 1) != " ").any()]
     layout = "rvu-2025-txt"

@@ -62,7 +62,11 @@ class Grid:
         width = len(names)
         body = self.rows[start:]
         lines = np.asarray(self.lines[start:], dtype=np.int64)
-        wide = [i for i, row in enumerate(body) if len(row) > width and any(_text(c) for c in row[width:])]
+        wide = [
+            i
+            for i, row in enumerate(body)
+            if len(row) > width and any(_text(c) for c in row[width:])
+        ]
         if wide:
             row = body[wide[0]]
             extra = [_text(c) for c in row[width:] if _text(c)]
@@ -73,8 +77,10 @@ class Grid:
             )
         padded = [list(row[:width]) + [""] * (width - len(row)) for row in body]
         raw = pd.DataFrame(padded, columns=list(names), dtype=object)
-        text = pd.DataFrame({name: cell_text(raw[name]) for name in names}) if len(raw) else (
-            pd.DataFrame({name: pd.Series([], dtype="str") for name in names})
+        text = (
+            pd.DataFrame({name: cell_text(raw[name]) for name in names})
+            if len(raw)
+            else (pd.DataFrame({name: pd.Series([], dtype="str") for name in names}))
         )
         keep = ~(text == "").all(axis=1).to_numpy() if len(text) else np.zeros(0, dtype=bool)
         text = text[keep].reset_index(drop=True)

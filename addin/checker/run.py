@@ -1,0 +1,293 @@
+"""Run every enabled rule over the claim lines and assemble the findings.
+
+Rules work on whole columns; the claim lines are prepared once (:class:`RuleContext`) and
+the reference tables load in a background thread while the claims file is read. Inputs
+larger than ``chunk_lines`` are checked one partition of patients at a time: every rule
+looks only at one patient's lines (same patient, provider, date), so partitions need
+nothing from each other and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from addin.codes import Setting
+from addin.findings import FINDING_COLUMNS, SEVERITY_RANK, CheckResult
+from addin.reference import schema
+from addin.rules import Rule, RuleConfig, RuleContext, all_rules, load_config
+from addin.rules.context import prepare_lines
+
+#: Inputs with more lines than this are checked in partitions of patients.
+CHUNK_LINES = 2_000_000
+
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def check(
+    source: Any,
+    *,
+    sheet: str | int | None = None,
+    column_map: Mapping[str, str | Sequence[str]] | None = None,
+    setting: object = None,
+    date_default: dt.date | None = None,
+    config: str | Path | Mapping[str, Any] | RuleConfig | None = None,
+    reference: Any = None,
+    progress: bool | ProgressCallback = False,
+    source_name: str | None = None,
+    chunk_lines: int = CHUNK_LINES,
+) -> CheckResult:
+    """Check claims and return a :class:`~addin.findings.CheckResult`.
+
+    Args:
+        source: a path (.xlsx/.xlsm/.csv/.tsv/.txt), a DataFrame, a list of rows with a
+            header row, or an already read :class:`addin.claims.ClaimsInput`.
+        sheet, column_map, date_default, source_name: passed to :func:`addin.claims.read_claims`.
+        setting: ``practitioner`` (default), ``hospital`` or ``dme``; None = the config's
+            ``[check] setting`` or practitioner.
+        config: a TOML path, a parsed mapping or a :class:`RuleConfig` (severity overrides,
+            rules switched off).
+        reference: a :class:`addin.reference.ReferenceData` (default the process-wide one).
+        progress: True for a progress bar on stderr, or a callback ``(stage, done, total)``.
+        chunk_lines: check inputs larger than this in partitions of patients.
+    """
+    from addin.claims import ClaimsInput, read_claims
+    from addin.reference import get_reference_data
+
+    started = time.perf_counter()
+    rule_config = load_config(config)
+    setting_name = Setting.parse(setting or rule_config.setting or Setting.practitioner).value
+    date_default = date_default or rule_config.date_default
+    reference = reference or get_reference_data()
+    rules = enabled_rules(rule_config)
+    reporter = _reporter(progress)
+    warm = _warm_up(reference, setting_name)
+    try:
+        if isinstance(source, ClaimsInput):
+            claims = source
+        else:
+            reporter("reading", 0, 1)
+            claims = read_claims(
+                source,
+                sheet=sheet,
+                column_map=column_map,
+                date_default=date_default,
+                source_name=source_name,
+            )
+            reporter("reading", 1, 1)
+        warm.join()
+        findings, notes = run_rules(
+            claims.lines,
+            reference,
+            setting_name,
+            rules,
+            rejected=claims.rejected,
+            meta=claims.meta,
+            progress=reporter,
+            chunk_lines=chunk_lines,
+        )
+    finally:
+        reporter("done", 1, 1)
+    from addin.checker.status import line_status
+
+    status = line_status(findings, claims)
+    versions = versions_used(reference, setting_name, claims.lines)
+    return CheckResult(
+        findings=findings,
+        claims=claims,
+        line_status=status,
+        versions=versions,
+        setting=setting_name,
+        elapsed_seconds=time.perf_counter() - started,
+        options={
+            "setting": setting_name,
+            "date_default": date_default.isoformat() if date_default else None,
+            "config": rule_config.file or None,
+            "rules": {rule.rule_id: severity for rule, severity in rules},
+            "notes": notes,
+        },
+    )
+
+
+def enabled_rules(config: RuleConfig | None = None) -> list[tuple[Rule, str]]:
+    """Every rule that is not switched off, with its severity after the config."""
+    config = config or RuleConfig()
+    out = []
+    for rule in all_rules():
+        severity = config.severity_for(rule)
+        if severity is not None:
+            out.append((rule, severity))
+    return out
+
+
+def run_rules(
+    lines: pd.DataFrame,
+    reference: Any,
+    setting: str,
+    rules: list[tuple[Rule, str]] | None = None,
+    *,
+    rejected: pd.DataFrame | None = None,
+    meta: dict | None = None,
+    progress: ProgressCallback | None = None,
+    chunk_lines: int = CHUNK_LINES,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Findings (:data:`FINDING_COLUMNS`, sorted by row then severity) and check notes."""
+    rules = enabled_rules() if rules is None else rules
+    progress = progress or (lambda stage, done, total: None)
+    prepared = prepare_lines(lines)
+    parts = _partitions(prepared, chunk_lines)
+    total = len(parts) * len(rules)
+    frames: list[pd.DataFrame] = []
+    notes: list[str] = []
+    done = 0
+    for number, part in enumerate(parts):
+        context = RuleContext(
+            lines=part,
+            reference=reference,
+            setting=setting,
+            meta=dict(meta or {}),
+        )
+        if number == 0 and rejected is not None:
+            context.rejected = rejected.reset_index(drop=True)
+        raw = []
+        for rule, severity in rules:
+            found = rule.check(context)
+            if len(found):
+                found = found.assign(rule_id=rule.rule_id, rule=rule.family, severity=severity)
+                raw.append(found)
+            done += 1
+            progress("checking", done, total)
+        frames.append(_finish(raw, context))
+        notes.extend(n for n in context.notes if n not in notes)
+        del context
+    mapping = (meta or {}).get("column_mapping")
+    if mapping is not None and "dx" not in mapping and any(r.family == "diagnosis" for r, _ in rules):
+        notes.append("no diagnosis column: missing diagnoses were not checked")
+    findings = pd.concat(frames, ignore_index=True) if frames else _finish([], None)
+    return _sort(findings), notes
+
+
+def _partitions(prepared: pd.DataFrame, chunk_lines: int) -> list[pd.DataFrame]:
+    """The lines in partitions of whole patients (one part when small enough)."""
+    if len(prepared) <= chunk_lines:
+        return [prepared]
+    count = int(np.ceil(len(prepared) / chunk_lines))
+    patient_ids, _ = pd.factorize(prepared["patient_key"])
+    part_of = patient_ids % count
+    return [
+        prepared.iloc[np.flatnonzero(part_of == k)].reset_index(drop=True) for k in range(count)
+    ]
+
+
+def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFrame:
+    """Rule findings with the line context (claim, row, patient, provider, date)."""
+    if not raw or context is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
+    found = pd.concat(raw, ignore_index=True)
+    lines = context.lines
+    n = len(lines)
+    line = found["line"].to_numpy()
+    # index n is a blank "no line" entry (rejected rows, which are not claim lines)
+    take = np.where(line >= 0, line, n)
+    related = found["related_line"].to_numpy()
+
+    def column(name: str, blank: object, dtype: object = object) -> np.ndarray:
+        values = lines[name].to_numpy(dtype=dtype)
+        return np.append(values, np.array([blank], dtype=values.dtype))[take]
+
+    rows = lines["row"].to_numpy(dtype=np.int64)
+    row = np.where(line >= 0, np.append(rows, 0)[take], found["row"].to_numpy(dtype=np.int64))
+    return pd.DataFrame(
+        {
+            "claim_id": column("claim_id", ""),
+            "row": row,
+            "rule": found["rule"].to_numpy(dtype=object),
+            "rule_id": found["rule_id"].to_numpy(dtype=object),
+            "severity": found["severity"].to_numpy(dtype=object),
+            "code": found["code"].to_numpy(dtype=object),
+            "related_code": found["related_code"].to_numpy(dtype=object),
+            "modifier": found["modifier"].to_numpy(dtype=object),
+            "message": found["message"].to_numpy(dtype=object),
+            "suggestion": found["suggestion"].to_numpy(dtype=object),
+            "source": found["source"].to_numpy(dtype=object),
+            "patient_id": column("patient_id", ""),
+            "provider_npi": column("provider_npi", ""),
+            "dos": column("dos", np.datetime64("NaT", "ns"), "datetime64[ns]"),
+            "related_row": np.where(related >= 0, np.append(rows, 0)[np.where(related >= 0, related, n)], 0),
+        }
+    )
+
+
+def _sort(findings: pd.DataFrame) -> pd.DataFrame:
+    """By row, then severity (errors first), then rule id."""
+    if findings.empty:
+        return findings.reset_index(drop=True)
+    rank = findings["severity"].map(SEVERITY_RANK).fillna(9).to_numpy()
+    order = np.lexsort(
+        (findings["rule_id"].to_numpy(dtype=str), rank, findings["row"].to_numpy(dtype=np.int64))
+    )
+    out = findings.iloc[order].reset_index(drop=True)
+    out["row"] = out["row"].astype(np.int64)
+    out["related_row"] = out["related_row"].astype(np.int64)
+    out["dos"] = pd.to_datetime(out["dos"])
+    for column in ("claim_id", "rule", "rule_id", "severity", "code", "related_code", "modifier",
+                   "message", "suggestion", "source", "patient_id", "provider_npi"):
+        out[column] = out[column].fillna("").astype(str)
+    return out
+
+
+def versions_used(reference: Any, setting: str, lines: pd.DataFrame) -> list:
+    """The table versions that answer for the dates of service in the lines."""
+    days = np.unique(pd.to_datetime(lines["dos"]).dropna().to_numpy(dtype="datetime64[D]").astype(np.int64)) if len(lines) else np.zeros(0, np.int64)
+    if not len(days):
+        days = np.array([(dt.date.today() - dt.date(1970, 1, 1)).days])
+    keys = [
+        (schema.PTP, setting),
+        (schema.MUE, setting),
+        (schema.AOC, schema.ALL_SETTINGS),
+        (schema.RVU, schema.ALL_SETTINGS),
+        (schema.HCPCS, schema.ALL_SETTINGS),
+        (schema.POS, schema.ALL_SETTINGS),
+    ]
+    out = []
+    for table, table_setting in keys:
+        versions = reference.version_set(table, table_setting)
+        if not versions:
+            continue
+        for index in np.unique(versions.pick_many(days)):
+            out.append(versions.versions[int(index)].describe())
+    return out
+
+
+def _warm_up(reference: Any, setting: str) -> threading.Thread:
+    """Load the big reference structures while the claims file is being read."""
+
+    def load() -> None:
+        try:
+            reference.icd10_frame(["A00"])
+            reference.ptp_matches(np.array(["00000"], object), np.array(["00001"], object), None, setting)
+            reference.code_status_frame(np.array(["00000"], object))
+            reference.addon_edits(None)
+        except Exception:  # noqa: BLE001 - warm-up only; the check itself reports errors
+            pass
+
+    thread = threading.Thread(target=load, name="cpt-addin-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _reporter(progress: bool | ProgressCallback) -> ProgressCallback:
+    if callable(progress):
+        return progress
+    if not progress:
+        return lambda stage, done, total: None
+    from addin.checker.progress import RichProgress
+
+    return RichProgress()

@@ -1,0 +1,243 @@
+"""Procedure codes: format, known to the loaded data, active on the date, payable status."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from addin.reference import indicators
+from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.context import RuleContext
+from addin.rules.text import cat, iso_dates, rows_text
+
+CATEGORY_II = "CPT Category II"
+
+
+def _status(context: RuleContext) -> pd.DataFrame:
+    return context.code_status
+
+
+def _source(status: pd.DataFrame, line: np.ndarray, fallback: str) -> pd.Series:
+    source = pd.Series(status["source"].to_numpy(dtype=object)[line]).fillna("").astype(str)
+    return source.where(source != "", fallback)
+
+
+class COD001(Rule):
+    """A procedure code whose format is not a CPT or HCPCS code.
+
+    **What it checks.** The code of each line: CPT Category I (5 digits), Category II
+    (4 digits + F), Category III (4 digits + T), PLA (4 digits + U), vaccine administration
+    (4 digits + A), MAAA (4 digits + M), or HCPCS Level II (a letter + 4 digits). Numbers
+    that lost their leading zeros in Excel are re-padded before this check (100 → 00100).
+
+    **Why CMS denies it.** A line with a malformed code cannot be processed.
+
+    **Example.** ``4738`` (a digit missing) or ``47383-59`` (modifier typed in the code cell).
+
+    **Fix.** Correct the code; put modifiers in the modifier column.
+    """
+
+    rule_id = "COD001"
+    family = "code"
+    name = "code.bad_format"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        status = _status(context)
+        line = np.flatnonzero(status["category"].isna().to_numpy())
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        message = cat(
+            'BAD CODE FORMAT: "', code, '" is not a CPT or HCPCS code (5 digits, 4 digits + '
+            "F/T/U/A/M, or a letter + 4 digits).",
+        )
+        suggestion = cat(
+            "Correct the code on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "; modifiers go in the modifier column.",
+        )
+        return raw_findings(line, code=code, message=message, suggestion=suggestion, source="CPT/HCPCS code formats")
+
+
+class COD002(Rule):
+    """A well-formed code that no loaded table knows.
+
+    **What it checks.** Codes with a valid format that are in none of the loaded tables
+    (fee schedule, HCPCS Level II, MUE, the project's code notes).
+
+    **Why it matters.** With the full CMS tables imported (``cpt-addin data import``) an
+    unknown code is most likely mistyped or not valid for Medicare; with only the bundled
+    sample data many real codes are simply not covered — hence a warning.
+
+    **Example.** ``47399`` typed for ``47383``.
+
+    **Fix.** Check the code against the code book; import the current CMS tables.
+    """
+
+    rule_id = "COD002"
+    family = "code"
+    name = "code.unknown"
+    severity = "warning"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        status = _status(context)
+        line = np.flatnonzero(status["category"].notna().to_numpy() & ~status["known"].to_numpy(dtype=bool))
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        message = cat(
+            "UNKNOWN CODE: ", code, " is not in the loaded reference tables (fee schedule, HCPCS, "
+            "MUE).",
+        )
+        suggestion = cat(
+            "Check ", code, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "; if it is right, import the current CMS tables (cpt-addin data import).",
+        )
+        return raw_findings(line, code=code, message=message, suggestion=suggestion, source="loaded reference tables")
+
+
+class COD003(Rule):
+    """A code that is not active on the date of service (deleted, terminated or not yet effective).
+
+    **What it checks.** Known codes whose fee-schedule status is deleted (D/F), whose HCPCS
+    termination date is before the date of service, or whose HCPCS effective date is after it.
+
+    **Why CMS denies it.** Only codes valid on the date of service are paid.
+
+    **Example.** A HCPCS code terminated 2023-12-31 billed for 2024-03-01.
+
+    **Fix.** Bill the code that replaced it for that date (see the code book's crosswalk).
+    """
+
+    rule_id = "COD003"
+    family = "code"
+    name = "code.inactive"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        status = _status(context)
+        line = np.flatnonzero(
+            status["known"].to_numpy(dtype=bool) & ~status["active"].to_numpy(dtype=bool)
+        )
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        reason = pd.Series(status["inactive_reason"].to_numpy(dtype=object)[line]).astype(str)
+        dos = iso_dates(context.lines["dos"].to_numpy()[line])
+        message = cat("CODE NOT ACTIVE: ", code, " is not valid on ", dos, " (", reason, ").")
+        suggestion = cat("Bill the code valid on ", dos, " in place of ", code, ".")
+        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=_source(status, line, "HCPCS Level II"))
+
+
+class COD004(Rule):
+    """A code whose fee-schedule status means Medicare makes no separate payment.
+
+    **What it checks.** Active codes whose RVU-file status is B (bundled), E (excluded), G/I
+    (not valid for Medicare), M (measurement), N (non-covered), P (bundled/excluded), X
+    (statutory exclusion) and the other non-payable statuses. Category II codes have their
+    own rule (COD005).
+
+    **Why CMS denies it.** The fee schedule pays nothing for these codes: bundled into
+    another service, not a Medicare benefit, or reported with another code for Medicare.
+
+    **Example.** 99358 (status B) billed alone; an I-status code where Medicare uses a
+    G code.
+
+    **Fix.** For I/G status bill the Medicare code; for N/X obtain an ABN if the patient
+    will pay; for B report it only if the payer wants it for tracking.
+    """
+
+    rule_id = "COD004"
+    family = "code"
+    name = "code.not_payable"
+    severity = "warning"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        status = _status(context)
+        value = status["status"].fillna("").astype(str).to_numpy(dtype=object)
+        not_payable = indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS
+        line = np.flatnonzero(
+            np.isin(value, list(not_payable))
+            & status["active"].to_numpy(dtype=bool)
+            & (status["category"].to_numpy(dtype=object) != CATEGORY_II)
+        )
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        letter = pd.Series(value[line]).astype(str)
+        text = letter.map(indicators.STATUS_TEXT).fillna("").astype(str)
+        message = cat("NOT PAYABLE: ", code, " has fee-schedule status ", letter, " (", text, ").")
+        suggestion = cat(
+            "Check how the payer wants ", code, " reported: bill the payable code if one "
+            "applies, or obtain an ABN when the patient will pay.",
+        )
+        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=_source(status, line, "fee schedule"))
+
+
+class COD005(Rule):
+    """A CPT Category II code: performance tracking only, never paid (informational).
+
+    **What it checks.** Codes of the form 4 digits + F.
+
+    **Why it matters.** Category II codes report quality measures; they carry no payment
+    (bill them at $0.00 or a nominal charge as your payer asks).
+
+    **Example.** 3074F (most recent systolic blood pressure < 130).
+
+    **Fix.** Nothing, when the code is reported for quality measures.
+    """
+
+    rule_id = "COD005"
+    family = "code"
+    name = "code.category_ii"
+    severity = "info"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        status = _status(context)
+        line = np.flatnonzero(status["category"].to_numpy(dtype=object) == CATEGORY_II)
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        message = cat("TRACKING ONLY: ", code, " is a CPT Category II code (performance measure), never paid.")
+        return raw_findings(
+            line, code=code, message=message,
+            suggestion="Report it for quality measures at the charge your payer asks; expect no payment.",
+            source="CPT code formats",
+        )
+
+
+class COD006(Rule):
+    """A status-T code billed with another service the same day.
+
+    **What it checks.** Lines whose code has fee-schedule status T when another line is
+    billed for the same patient, by the same provider, on the same date.
+
+    **Why CMS denies it.** Status T codes are paid only when no other fee-schedule service
+    is billed that day.
+
+    **Example.** 99211-type injection visits billed with another paid service.
+
+    **Fix.** Drop the status-T line when another service was paid that day.
+    """
+
+    rule_id = "COD006"
+    family = "code"
+    name = "code.status_t_with_other"
+    severity = "warning"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        status = _status(context)
+        value = status["status"].fillna("").astype(str).to_numpy(dtype=object)
+        line = np.flatnonzero((value == "T") & (context.group_sizes > 1))
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        message = cat(
+            "PAID ONLY ALONE: ", code, " has fee-schedule status T (",
+            indicators.STATUS_TEXT["T"], ") and other services are billed that day.",
+        )
+        suggestion = cat("Expect no payment for ", code, " when another service is paid that day.")
+        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=_source(status, line, "fee schedule"))
+
+
+RULES = [COD001, COD002, COD003, COD004, COD005, COD006]

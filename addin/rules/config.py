@@ -1,0 +1,106 @@
+"""Rule configuration: re-level or switch off rules, choose the setting, from a TOML file.
+
+.. code-block:: toml
+
+    [check]
+    setting = "hospital"          # practitioner (default), hospital or dme
+    date_default = "2024-07-01"   # date of service for lines without one
+
+    [rules]
+    PTP002 = "warning"            # re-level one rule
+    MOD005 = "off"                # switch one rule off
+    diagnosis = "off"             # a whole family (a rule id wins over its family)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from addin.errors import InputFileError
+from addin.findings import SEVERITIES
+from addin.rules.base import FAMILIES, Rule
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+OFF = "off"
+LEVELS = (*SEVERITIES, OFF)
+
+
+@dataclass
+class RuleConfig:
+    """Severity overrides by rule id or family, plus check options."""
+
+    levels: dict[str, str] = field(default_factory=dict)
+    setting: str | None = None
+    date_default: dt.date | None = None
+    file: str = ""
+
+    def severity_for(self, rule: Rule | type[Rule]) -> str | None:
+        """The rule's severity after overrides, or None when it is switched off."""
+        level = self.levels.get(rule.rule_id, self.levels.get(rule.family, rule.severity))
+        return None if level == OFF else level
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], file: str = "config") -> RuleConfig:
+        """Validate a parsed TOML document (``[check]`` and ``[rules]`` tables)."""
+        from addin.rules.registry import rule_classes
+
+        unknown_tables = set(data) - {"check", "rules"}
+        if unknown_tables:
+            raise InputFileError(file, f"unknown section(s) {sorted(unknown_tables)}: use [check] and [rules]")
+        known = set(rule_classes()) | set(FAMILIES)
+        levels: dict[str, str] = {}
+        for key, value in dict(data.get("rules", {})).items():
+            name = key if key in FAMILIES else key.upper()
+            if name not in known:
+                raise InputFileError(file, f"unknown rule {key!r} in [rules] (see cpt-addin rules)")
+            level = str(value).strip().lower()
+            if level not in LEVELS:
+                raise InputFileError(file, f"[rules] {key} = {value!r}: use error, warning, info or off")
+            levels[name] = level
+        check = dict(data.get("check", {}))
+        unknown_keys = set(check) - {"setting", "date_default"}
+        if unknown_keys:
+            raise InputFileError(file, f"unknown key(s) {sorted(unknown_keys)} in [check]")
+        setting = check.get("setting")
+        if setting is not None:
+            from addin.codes import Setting
+
+            try:
+                setting = Setting.parse(setting).value
+            except ValueError as exc:
+                raise InputFileError(file, str(exc)) from None
+        date_default = check.get("date_default")
+        if isinstance(date_default, str):
+            try:
+                date_default = dt.date.fromisoformat(date_default)
+            except ValueError:
+                raise InputFileError(file, f"[check] date_default {date_default!r} is not YYYY-MM-DD") from None
+        elif isinstance(date_default, dt.datetime):
+            date_default = date_default.date()
+        return cls(levels=levels, setting=setting, date_default=date_default, file=file)
+
+
+def load_config(config: str | Path | Mapping[str, Any] | RuleConfig | None) -> RuleConfig:
+    """A :class:`RuleConfig` from a TOML path, a parsed mapping, or an existing config."""
+    if config is None:
+        return RuleConfig()
+    if isinstance(config, RuleConfig):
+        return config
+    if isinstance(config, Mapping):
+        return RuleConfig.from_mapping(config)
+    path = Path(config)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputFileError(str(path), "config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputFileError(str(path), f"not valid TOML: {exc}") from None
+    return RuleConfig.from_mapping(data, file=str(path))

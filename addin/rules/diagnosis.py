@@ -1,0 +1,158 @@
+"""Diagnoses: present, valid ICD-10-CM, billable (a leaf code, not a category header).
+
+Kept apart from the NCCI rules (PTP, MUE, AOC): a different rule layer from different data
+(the ICD-10-CM tabular list shipped by the ``simple-icd-10-cm`` package).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from addin.reference.icd10 import SOURCE as ICD10_SOURCE
+from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.context import RuleContext, code_categories
+from addin.rules.text import cat, rows_text
+
+
+def _dx_long(context: RuleContext) -> pd.DataFrame:
+    """``category, dx, valid, billable`` for each diagnosis of each distinct dx cell."""
+    _, categories = code_categories(context.lines["dx"])
+    records = [
+        (k, part.strip())
+        for k, cell in enumerate(categories)
+        for part in str(cell).replace(";", ",").split(",")
+        if part.strip()
+    ]
+    frame = pd.DataFrame(records, columns=["category", "dx"])
+    if frame.empty:
+        return frame.assign(valid=pd.Series(dtype=bool), billable=pd.Series(dtype=bool))
+    unique = pd.unique(frame["dx"])
+    facts = context.reference.icd10_frame(unique).set_index(pd.Index(unique))
+    frame["valid"] = facts["valid"].reindex(frame["dx"]).to_numpy(dtype=bool)
+    frame["billable"] = facts["billable"].reindex(frame["dx"]).to_numpy(dtype=bool)
+    return frame
+
+
+def _per_line(context: RuleContext, bad: pd.DataFrame) -> pd.DataFrame:
+    codes = context.lines["dx"].cat.codes.to_numpy(dtype=np.int64)
+    wanted = np.isin(codes, bad["category"].to_numpy())
+    lines = pd.DataFrame({"line": np.flatnonzero(wanted), "category": codes[wanted]})
+    return lines.merge(bad, on="category").sort_values(["line"], kind="stable").reset_index(drop=True)
+
+
+class DX001(Rule):
+    """A claim line without a diagnosis.
+
+    **What it checks.** Lines whose diagnosis cell (or DX1..DX12 cells) is empty, when the
+    input has a diagnosis column (an input without one is noted, not flagged line by line).
+
+    **Why CMS denies it.** Every service must point to the diagnosis that makes it
+    medically necessary; a line without one is returned as unprocessable.
+
+    **Example.** 99213 with an empty DX column.
+
+    **Fix.** Add the ICD-10-CM code(s) documented for the visit.
+    """
+
+    rule_id = "DX001"
+    family = "diagnosis"
+    name = "diagnosis.missing"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        mapping = context.meta.get("column_mapping")
+        if mapping is not None and "dx" not in mapping:
+            return no_findings()
+        dx = context.lines["dx"]
+        line = np.flatnonzero((dx == "").to_numpy(dtype=bool))
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        message = cat("NO DIAGNOSIS: the line for ", code, " has no ICD-10-CM diagnosis.")
+        suggestion = cat(
+            "Add the diagnosis that supports ", code, " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]), ".",
+        )
+        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=ICD10_SOURCE)
+
+
+class DX002(Rule):
+    """A diagnosis that is not an ICD-10-CM code.
+
+    **What it checks.** Each diagnosis on a line (a list in one cell or DX1..DX12) against
+    the ICD-10-CM tabular list (with or without the dot).
+
+    **Why CMS denies it.** An invalid diagnosis code makes the claim unprocessable.
+
+    **Example.** ``K83.9X`` or an ICD-9 code such as ``574.20``.
+
+    **Fix.** Correct the code from the ICD-10-CM code book.
+    """
+
+    rule_id = "DX002"
+    family = "diagnosis"
+    name = "diagnosis.invalid"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        long = _dx_long(context)
+        bad = long[~long["valid"]]
+        if bad.empty:
+            return no_findings()
+        found = _per_line(context, bad[["category", "dx"]])
+        line = found["line"].to_numpy()
+        dx = found["dx"].astype(str)
+        message = cat("INVALID DIAGNOSIS: ", dx, " is not an ICD-10-CM code.")
+        suggestion = cat(
+            "Correct ", dx, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            " from the ICD-10-CM code book.",
+        )
+        return raw_findings(
+            line, code=pd.Series(context.cpt[line], dtype=object), related_code=dx,
+            message=message, suggestion=suggestion, source=ICD10_SOURCE,
+        )
+
+
+class DX003(Rule):
+    """A diagnosis that is an ICD-10-CM category header, not a billable code.
+
+    **What it checks.** Diagnoses that exist in ICD-10-CM but have more specific codes below
+    them (they are not leaf codes).
+
+    **Why CMS denies it.** Claims must carry the most specific code; a header such as
+    ``K83`` (other diseases of biliary tract) is not billable, ``K83.1`` is.
+
+    **Example.** ``K83`` instead of ``K83.1``; ``E11`` instead of ``E11.9``.
+
+    **Fix.** Code to the highest specificity the record supports.
+    """
+
+    rule_id = "DX003"
+    family = "diagnosis"
+    name = "diagnosis.not_billable"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        long = _dx_long(context)
+        bad = long[long["valid"] & ~long["billable"]]
+        if bad.empty:
+            return no_findings()
+        found = _per_line(context, bad[["category", "dx"]])
+        line = found["line"].to_numpy()
+        dx = found["dx"].astype(str)
+        message = cat(
+            "DIAGNOSIS NOT BILLABLE: ", dx, " is an ICD-10-CM category header with more "
+            "specific codes below it.",
+        )
+        suggestion = cat(
+            "Replace ", dx, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            " with the most specific code the record supports.",
+        )
+        return raw_findings(
+            line, code=pd.Series(context.cpt[line], dtype=object), related_code=dx,
+            message=message, suggestion=suggestion, source=ICD10_SOURCE,
+        )
+
+
+RULES = [DX001, DX002, DX003]

@@ -1,0 +1,167 @@
+"""Input: rows that could not be read, and claim fields no payer accepts as typed.
+
+Nothing is lost: every rejected row becomes an INP001 finding, so the findings file and the
+report account for every input row (rows read = rows checked + rows rejected).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from addin.reference.schema import ALL_SETTINGS, POS
+from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.context import RuleContext, code_categories
+from addin.rules.text import cat, rows_text
+
+MAX_MODIFIERS = 4
+
+
+class INP001(Rule):
+    """A row that could not be read, so it was not checked.
+
+    **What it checks.** Every row the reader rejected (a date that is not a date, units that
+    are not a whole number, no code ...) becomes a finding with the reason and the column,
+    so no input row is silently dropped.
+
+    **Why it matters.** A line that is not checked may still be denied; it must be fixed and
+    the file checked again.
+
+    **Example.** Row 17: Date of Service "13/45/2024" is not a date.
+
+    **Fix.** Correct the cell the message names and run the check again.
+    """
+
+    rule_id = "INP001"
+    family = "input"
+    name = "input.rejected_row"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        rejected = context.rejected
+        if rejected is None or rejected.empty:
+            return no_findings()
+        reason = rejected["reason"].fillna("").astype(str).reset_index(drop=True)
+        column = rejected["column"].fillna("").astype(str).reset_index(drop=True)
+        where = pd.Series(np.where(column != "", " (column " + column + ")", ""), dtype=object)
+        message = cat("ROW NOT CHECKED: ", reason, where, ".")
+        suggestion = cat("Correct row ", rows_text(rejected["row"].to_numpy()), " and check the file again.")
+        return raw_findings(
+            np.full(len(rejected), -1, dtype=np.int64),
+            row=rejected["row"].to_numpy(dtype=np.int64),
+            message=message,
+            suggestion=suggestion,
+            source="input file",
+        )
+
+
+class INP002(Rule):
+    """More than 4 modifiers on one claim line.
+
+    **What it checks.** Lines whose modifier cells hold more than 4 modifiers.
+
+    **Why CMS denies it.** A claim line (CMS-1500 / 837P) has room for 4 modifiers; the
+    rest are lost, and only the first 4 were checked here.
+
+    **Example.** ``LT, 59, XS, 76, 25`` on one line.
+
+    **Fix.** Keep the 4 modifiers that matter for payment (pricing modifiers first); split
+    the service into lines if the payer instructs it.
+    """
+
+    rule_id = "INP002"
+    family = "input"
+    name = "input.too_many_modifiers"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        codes, categories = code_categories(context.lines["modifiers"])
+        if not len(categories):
+            return no_findings()
+        counts = np.array([len([m for m in str(c).split(",") if m]) for c in categories] + [0])
+        line = np.flatnonzero(counts[codes] > MAX_MODIFIERS)
+        if not len(line):
+            return no_findings()
+        code = pd.Series(context.cpt[line], dtype=object)
+        mods = pd.Series(np.append(categories, "")[codes[line]], dtype=object).astype(str)
+        message = cat(
+            "TOO MANY MODIFIERS: ", code, " has ", pd.Series(counts[codes[line]]).astype(str),
+            " modifiers (", mods, "); a claim line holds 4. Only the first 4 were checked.",
+        )
+        suggestion = cat("Keep at most 4 modifiers on row ", rows_text(context.lines["row"].to_numpy()[line]), ".")
+        return raw_findings(line, code=code, modifier=mods, message=message, suggestion=suggestion, source="CMS-1500 claim form")
+
+
+class INP003(Rule):
+    """A place of service that is not a CMS place-of-service code.
+
+    **What it checks.** The place-of-service cell of each line (2 digits: 11 office, 22
+    outpatient hospital, 24 ambulatory surgical center ...) against the CMS list.
+
+    **Why CMS denies it.** An invalid place of service makes the line unprocessable (and
+    decides facility vs non-facility payment).
+
+    **Example.** ``99`` is valid (other place); ``1`` is read as ``01``; ``35`` is unassigned.
+
+    **Fix.** Use the 2-digit CMS place-of-service code.
+    """
+
+    rule_id = "INP003"
+    family = "input"
+    name = "input.invalid_pos"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        if not context.reference.version_set(POS, ALL_SETTINGS):
+            return no_findings()
+        codes, categories = code_categories(context.lines["pos"])
+        if not len(categories):
+            return no_findings()
+        valid = np.array(
+            [c == "" or context.reference.place_of_service(c) is not None for c in categories] + [True]
+        )
+        line = np.flatnonzero(~valid[codes])
+        if not len(line):
+            return no_findings()
+        pos = pd.Series(np.append(categories, "")[codes[line]], dtype=object).astype(str)
+        message = cat("INVALID PLACE OF SERVICE: ", pos, " is not a CMS place-of-service code.")
+        suggestion = cat(
+            "Correct the place of service on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            " (2 digits, e.g. 11 office, 22 outpatient hospital).",
+        )
+        return raw_findings(
+            line, code=pd.Series(context.cpt[line], dtype=object), related_code=pos,
+            message=message, suggestion=suggestion, source=context.version_label(POS, ALL_SETTINGS),
+        )
+
+
+class INP004(Rule):
+    """A claim line with zero units.
+
+    **What it checks.** Lines whose units cell is 0.
+
+    **Why CMS denies it.** A service line must report at least one unit.
+
+    **Example.** 77002 with units 0.
+
+    **Fix.** Enter the units provided (1 when the code is reported once).
+    """
+
+    rule_id = "INP004"
+    family = "input"
+    name = "input.zero_units"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        line = np.flatnonzero(context.lines["units"].to_numpy() < 1)
+        if not len(line):
+            return no_findings()
+        message = cat("ZERO UNITS: the line for ", pd.Series(context.cpt[line], dtype=object), " reports 0 units.")
+        suggestion = cat("Enter the units provided on row ", rows_text(context.lines["row"].to_numpy()[line]), ".")
+        return raw_findings(
+            line, code=pd.Series(context.cpt[line], dtype=object), message=message,
+            suggestion=suggestion, source="input file",
+        )
+
+
+RULES = [INP001, INP002, INP003, INP004]

@@ -1,0 +1,363 @@
+"""NCCI procedure-to-procedure (PTP) edits between two lines of one patient, provider and date.
+
+One computation (:func:`ptp_edits_for`, cached on the context) finds every edit in force
+between two lines and applies the bypass policy of :func:`addin.verdicts.bypass_for_pair`
+to whole columns; the three rules below only pick their rows and word them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
+from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.context import EM_ONLY, RuleContext
+from addin.rules.text import cat, choose, iso_dates, rows_text
+from addin.verdicts import X_MODIFIER_TEXT, X_MODIFIERS
+
+EDIT_COLUMNS = [
+    "line_1",
+    "line_2",
+    "column_1",
+    "column_2",
+    "modifier_indicator",
+    "rationale",
+    "effective_date",
+    "deletion_date",
+    "source",
+    "bypassed",
+    "bypass_modifier",
+    "bypass_line",
+    "same_sites",
+    "anatomic_present",
+]
+
+X_SUGGESTION = ", ".join(f"{m} ({X_MODIFIER_TEXT[m]})" for m in X_MODIFIERS)
+EM_SUGGESTION = "25 (significant, separately identifiable E/M)"
+
+
+def _empty_edits() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in EDIT_COLUMNS})
+
+
+def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
+    """One row per line pair with a PTP edit in force, oriented Column 1 / Column 2.
+
+    Columns: ``line_1`` / ``line_2`` (positions of the Column 1 and Column 2 lines),
+    ``column_1, column_2, modifier_indicator, rationale, effective_date, deletion_date,
+    source``, and the bypass decision: ``bypassed``, ``bypass_modifier``, ``bypass_line``
+    (``column_1``/``column_2``), ``same_sites`` (anatomic modifiers both lines carry) and
+    ``anatomic_present``. When several rows of the table are in force for one pair (both
+    orders, overlapping episodes) the earliest effective one answers, as in
+    :func:`addin.verdicts.pair_verdict`.
+    """
+    pairs = context.pairs
+    if pairs.empty:
+        return _empty_edits()
+    line_a = pairs["line_a"].to_numpy()
+    line_b = pairs["line_b"].to_numpy()
+    # ask the table once per distinct (code a, code b, date)
+    code_ids = context.lines["cpt"].cat.codes.to_numpy(dtype=np.int64)
+    ncodes = max(len(context.lines["cpt"].cat.categories), 1) + 1
+    day_ids, day_uniques = pd.factorize(context.lines["day"].to_numpy()[line_a])
+    key = ((code_ids[line_a] + 1) * ncodes + code_ids[line_b] + 1) * max(len(day_uniques), 1) + day_ids
+    pair_ids, unique_keys = pd.factorize(key)
+    first = np.zeros(len(unique_keys), dtype=np.int64)
+    first[pair_ids] = np.arange(len(pair_ids))  # one pair standing for each distinct key
+    cpt = context.cpt
+    matches = context.reference.ptp_matches(
+        cpt[line_a[first]],
+        cpt[line_b[first]],
+        context.dates[line_a[first]],
+        context.setting,
+    )
+    if matches.empty:
+        return _empty_edits()
+    # the earliest effective row in force answers (NaT = from the start), as pair_verdict does
+    matches = matches.assign(_order=np.arange(len(matches)))
+    matches = matches.sort_values(
+        ["pair", "effective_date", "_order"], na_position="first", kind="stable"
+    ).drop_duplicates("pair")
+    edit_of_key = np.full(len(unique_keys), -1, dtype=np.int64)
+    edit_of_key[matches["pair"].to_numpy()] = np.arange(len(matches))
+    edit_index = edit_of_key[pair_ids]
+    hit = np.flatnonzero(edit_index >= 0)
+    chosen = matches.iloc[edit_index[hit]].reset_index(drop=True)
+    a, b = line_a[hit], line_b[hit]
+    forward = chosen["column_1"].to_numpy(dtype=object) == cpt[a]
+    edits = pd.DataFrame(
+        {
+            "line_1": np.where(forward, a, b),
+            "line_2": np.where(forward, b, a),
+            "column_1": chosen["column_1"].to_numpy(dtype=object),
+            "column_2": chosen["column_2"].to_numpy(dtype=object),
+            "modifier_indicator": chosen["modifier_indicator"].to_numpy(dtype=np.int64),
+            "rationale": chosen["rationale"].astype(object).to_numpy(),
+            "effective_date": chosen["effective_date"].to_numpy(),
+            "deletion_date": chosen["deletion_date"].to_numpy(),
+            "source": chosen["source"].astype(object).to_numpy(),
+        }
+    )
+    return _apply_bypass(context, edits)
+
+
+def _apply_bypass(context: RuleContext, edits: pd.DataFrame) -> pd.DataFrame:
+    """The bypass policy of :func:`addin.verdicts.bypass_for_pair`, over whole columns."""
+    n_edits = len(edits)
+    table = context.modifier_table
+    associated = table.index[
+        table["ncci_associated"].astype(bool)
+        & (table.get("anatomic_family", pd.Series("", index=table.index)).fillna("") == "")
+    ]
+    family = (
+        table["anatomic_family"].fillna("").astype(str)
+        if "anatomic_family" in table.columns
+        else pd.Series(dtype=str)
+    )
+    family = family[family != ""]
+    # per line: the first non-anatomic NCCI-associated modifier that counts on that line
+    mods = context.modifier_matrix
+    is_em = context.is_em
+    line_bypass = np.full(len(context.lines), "", dtype=object)
+    for k in reversed(range(mods.shape[1])):
+        column = mods[:, k]
+        counts = np.isin(column, np.asarray(associated, dtype=object)) & (
+            ~np.isin(column, list(EM_ONLY)) | is_em
+        )
+        line_bypass = np.where(counts, column, line_bypass)
+    indicator_1 = edits["modifier_indicator"].to_numpy() == 1
+    line_1 = edits["line_1"].to_numpy()
+    line_2 = edits["line_2"].to_numpy()
+    on_2 = indicator_1 & (line_bypass[line_2] != "")
+    on_1 = indicator_1 & ~on_2 & (line_bypass[line_1] != "")
+    bypass_mod = np.where(on_2, line_bypass[line_2], np.where(on_1, line_bypass[line_1], ""))
+    bypass_line = np.where(on_2, "column_2", np.where(on_1, "column_1", ""))
+    # anatomic modifiers: both lines name sites of one family, and the sites differ
+    anatomic = context.modifier_slot_where(lambda mods_: mods_.isin(family.index).to_numpy())
+    anatomic["family"] = anatomic["modifier"].map(family).astype(object)
+    anatomic = anatomic.drop_duplicates(["line", "modifier"])  # first slot of a repeat counts
+    has_anatomic = np.zeros(len(context.lines), dtype=bool)
+    has_anatomic[anatomic["line"].to_numpy()] = True
+    anatomic_present = indicator_1 & (has_anatomic[line_1] | has_anatomic[line_2])
+    same_sites = np.full(n_edits, "", dtype=object)
+    pending = np.flatnonzero(anatomic_present & ~(on_1 | on_2))
+    if len(pending):
+        cand = pd.DataFrame(
+            {"edit": pending, "line_1": line_1[pending], "line_2": line_2[pending]}
+        )
+        side_2 = cand.merge(
+            anatomic.rename(columns={"line": "line_2", "modifier": "mod_2", "slot": "slot_2"}),
+            on="line_2",
+        )
+        both = side_2.merge(
+            anatomic.rename(columns={"line": "line_1", "modifier": "mod_1", "slot": "slot_1"}),
+            on=["line_1", "family"],
+        )
+        differ = both[both["mod_1"] != both["mod_2"]].sort_values(["edit", "slot_2"])
+        differ = differ.drop_duplicates("edit")
+        rows = differ["edit"].to_numpy()
+        bypass_mod[rows] = differ["mod_2"].to_numpy(dtype=object)
+        bypass_line[rows] = "column_2"
+        same = both[both["mod_1"] == both["mod_2"]]
+        if len(same):
+            joined = (
+                same.drop_duplicates(["edit", "mod_1"])
+                .sort_values(["edit", "mod_1"])
+                .groupby("edit")["mod_1"]
+                .agg(", ".join)
+            )
+            same_sites[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    edits["bypassed"] = bypass_line != ""
+    edits["bypass_modifier"] = bypass_mod
+    edits["bypass_line"] = bypass_line
+    edits["same_sites"] = np.where(edits["bypassed"].to_numpy(), "", same_sites)
+    edits["anatomic_present"] = anatomic_present
+    return edits
+
+
+def _window(edits: pd.DataFrame) -> pd.Series:
+    start = iso_dates(edits["effective_date"], missing="the start of the table")
+    end = iso_dates(edits["deletion_date"], missing="")
+    end = end.where(end == "", "last day " + end).where(end != "", "still active")
+    return cat("Edit in force from ", start, ", ", end, ".")
+
+
+def _rows(context: RuleContext, lines: np.ndarray) -> pd.Series:
+    return rows_text(context.lines["row"].to_numpy()[lines])
+
+
+def _findings(context: RuleContext, edits: pd.DataFrame, message, suggestion, modifier) -> pd.DataFrame:
+    return raw_findings(
+        edits["line_2"].to_numpy(),
+        code=edits["column_2"],
+        related_code=edits["column_1"],
+        modifier=modifier,
+        message=message,
+        suggestion=suggestion,
+        source=edits["source"],
+        related_line=edits["line_1"].to_numpy(),
+    )
+
+
+class PTP001(Rule):
+    """Two codes that NCCI never pays together: no modifier can bypass the edit.
+
+    **What it checks.** Every two lines of one patient, by the same provider, on the same date
+    of service (on one claim or across claims) are looked up in the NCCI PTP table of the
+    chosen setting (practitioner or outpatient hospital), in either order, using the edit
+    rows in force on that date (effective date on or before it, deletion date on or after
+    it; indicator 9 rows never apply). This rule fires when the edit's modifier indicator
+    is **0**.
+
+    **Why CMS denies it.** Column 2 is part of Column 1 (or mutually exclusive with it);
+    with indicator 0 no modifier can show a separate service, so the Column 2 line is denied.
+
+    **Example.** 43497 (POEM) and 43235 (diagnostic EGD) for one patient on one day:
+    43235 is Column 2, indicator 0 — denied, even with 59 or XS.
+
+    **Fix.** Report the Column 1 code only; remove the Column 2 line unless the services
+    were in fact on different dates or for different patients (then correct those fields).
+    """
+
+    rule_id = "PTP001"
+    family = "ptp"
+    name = "ptp.not_bypassable"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        edits = context.ptp_edits
+        edits = edits[edits["modifier_indicator"] == 0].reset_index(drop=True)
+        if edits.empty:
+            return no_findings()
+        row_1 = _rows(context, edits["line_1"].to_numpy())
+        row_2 = _rows(context, edits["line_2"].to_numpy())
+        message = cat(
+            "CONFLICT, not bypassable: ", edits["column_2"], " (Column 2) is denied when billed with ",
+            edits["column_1"], " (Column 1, row ", row_1,
+            ") for the same patient, provider and date. Modifier indicator ",
+            MODIFIER_INDICATOR_TEXT[0], ". Rationale: ", edits["rationale"], ". ", _window(edits),
+        )
+        suggestion = cat(
+            "Report ", edits["column_1"], " only: remove ", edits["column_2"], " (row ", row_2,
+            "), unless the services were on different dates or for different patients.",
+        )
+        return _findings(context, edits, message, suggestion, "")
+
+
+class PTP002(Rule):
+    """Two codes in an NCCI edit that a modifier could bypass, but none does.
+
+    **What it checks.** Like PTP001 (same patient, provider and date; either order; the edit
+    rows in force on the date), for edits with modifier indicator **1** when neither line
+    carries a modifier that bypasses them. NCCI-associated modifiers: 24, 25, 27, 57, 58, 78,
+    79, 91, 59, XE, XS, XP, XU and the anatomic ones (LT/RT, E1–E4, FA/F1–F9, TA/T1–T9,
+    LC/LD/LM/RC/RI). 25 and 57 count only on an E/M line; anatomic modifiers count only when
+    both lines name *different* sites of one family (LT with RT, F1 with F2) — the same site
+    on both lines (RT and RT) does not bypass.
+
+    **Why CMS denies it.** Without a modifier the Column 2 line is treated as part of the
+    Column 1 service and denied.
+
+    **Example.** 47383 and 77002 on one day, no modifiers: 77002 (Column 2) is denied.
+
+    **Fix.** If the record shows a distinct service (other site, other encounter, other
+    practitioner), append the modifier that fits to the line the suggestion names — one of
+    XE/XS/XP/XU (or 59 if none fits), or 25 on the E/M line; otherwise report Column 1 only.
+    """
+
+    rule_id = "PTP002"
+    family = "ptp"
+    name = "ptp.needs_modifier"
+    severity = "error"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        edits = context.ptp_edits
+        edits = edits[
+            (edits["modifier_indicator"] == 1) & ~edits["bypassed"].astype(bool)
+        ].reset_index(drop=True)
+        if edits.empty:
+            return no_findings()
+        line_1 = edits["line_1"].to_numpy()
+        line_2 = edits["line_2"].to_numpy()
+        row_1 = _rows(context, line_1)
+        row_2 = _rows(context, line_2)
+        em_2 = context.is_em[line_2]
+        em_1 = context.is_em[line_1] & ~em_2
+        target_code = np.where(em_1, edits["column_1"], edits["column_2"])
+        target_row = np.where(em_1, row_1, row_2)
+        modifier_text = np.where(em_2 | em_1, EM_SUGGESTION, f"the X modifier that fits — {X_SUGGESTION} — or 59 if none fits")
+        modifier = np.where(em_2 | em_1, "25", "XE/XS/XP/XU/59")
+        same = edits["same_sites"].astype(str)
+        site_note = choose(
+            [same.to_numpy() != "", edits["anatomic_present"].to_numpy(dtype=bool)],
+            [
+                cat("Both lines name the same site (", same, "): anatomic modifiers bypass only for different sites. "),
+                "An anatomic modifier bypasses only when both lines name different sites of one family. ",
+            ],
+        )
+        message = cat(
+            "CONFLICT, bypassable: ", edits["column_2"], " (Column 2) is denied when billed with ",
+            edits["column_1"], " (Column 1, row ", row_1,
+            ") for the same patient, provider and date unless a modifier shows a distinct service. "
+            "Modifier indicator ", MODIFIER_INDICATOR_TEXT[1], ". ", site_note,
+            "Rationale: ", edits["rationale"], ". ", _window(edits),
+        )
+        suggestion = cat(
+            "If the services were distinct and the record supports it, append ", modifier_text,
+            " to ", target_code, " on row ", target_row, ". Otherwise report ", edits["column_1"],
+            " only.",
+        )
+        return _findings(context, edits, message, suggestion, modifier)
+
+
+class PTP003(Rule):
+    """An NCCI edit between two lines that a modifier bypasses (informational).
+
+    **What it checks.** Like PTP002, for indicator-1 edits where a line carries a modifier
+    that bypasses the edit: a non-anatomic NCCI-associated modifier on either line (25/57
+    only on an E/M line), or anatomic modifiers naming different sites on the two lines.
+    When the modifier is on the Column 1 line the message says so: Medicare's processing
+    accepts it on either line, but best practice (and some payers' rule) is the Column 2 line.
+
+    **Why it matters.** The claim passes the edit, so the record must support a distinct
+    service; audits look at exactly these lines.
+
+    **Example.** 47383 and 77002-XS on one day: bypassed by XS on 77002.
+
+    **Fix.** Nothing to change when the documentation supports it; move the modifier to the
+    Column 2 line when it sits on Column 1.
+    """
+
+    rule_id = "PTP003"
+    family = "ptp"
+    name = "ptp.bypassed"
+    severity = "info"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        edits = context.ptp_edits
+        edits = edits[edits["bypassed"].astype(bool)].reset_index(drop=True)
+        if edits.empty:
+            return no_findings()
+        line_1 = edits["line_1"].to_numpy()
+        line_2 = edits["line_2"].to_numpy()
+        row_1 = _rows(context, line_1)
+        row_2 = _rows(context, line_2)
+        on_1 = edits["bypass_line"].to_numpy() == "column_1"
+        mod_code = np.where(on_1, edits["column_1"], edits["column_2"])
+        mod_row = np.where(on_1, row_1, row_2)
+        message = cat(
+            "BYPASSED: ", edits["column_1"], " (Column 1, row ", row_1, ") and ", edits["column_2"],
+            " (Column 2) have an NCCI edit, bypassed by modifier ", edits["bypass_modifier"],
+            " on ", mod_code, " (row ", mod_row, "). Modifier indicator ", MODIFIER_INDICATOR_TEXT[1],
+            ". Rationale: ", edits["rationale"], ". ", _window(edits),
+        )
+        best = choose(
+            [on_1],
+            [cat(" Best practice is Column 2: put the modifier on ", edits["column_2"], " (row ", row_2, ").")],
+        )
+        suggestion = cat("Keep the documentation that supports a distinct service.", best)
+        return _findings(context, edits, message, suggestion, edits["bypass_modifier"])
+
+
+RULES = [PTP001, PTP002, PTP003]

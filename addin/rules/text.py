@@ -1,0 +1,73 @@
+"""Vectorised text building for finding messages (whole columns, no per-row Python)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def as_text(values: object, length: int | None = None) -> pd.Series:
+    """A column (Series, array, Categorical) or scalar as a ``str`` Series."""
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        return values.reset_index(drop=True).fillna("").astype(str)
+    if isinstance(values, (np.ndarray, list, pd.Index, pd.Categorical)):
+        return as_text(pd.Series(np.asarray(values, dtype=object)))
+    if length is None:
+        raise ValueError("length is needed for a scalar")
+    return pd.Series([str(values)] * length, dtype=str)
+
+
+def cat(*parts: object) -> pd.Series:
+    """Concatenate text parts element-wise; scalars repeat, columns must have one length."""
+    length = next(
+        (len(p) for p in parts if isinstance(p, (pd.Series, np.ndarray, list, pd.Index, pd.Categorical))),
+        None,
+    )
+    if length is None:
+        return pd.Series(["".join(str(p) for p in parts)], dtype=str)
+    out: pd.Series | None = None
+    pending = ""
+    for part in parts:
+        if isinstance(part, (pd.Series, np.ndarray, list, pd.Index, pd.Categorical)):
+            column = as_text(part)
+            if pending:
+                column = pending + column
+                pending = ""
+            out = column if out is None else out + column
+        else:
+            pending += str(part)
+    if pending:
+        out = out + pending  # type: ignore[operator]
+    return out  # type: ignore[return-value]
+
+
+def choose(conditions: list[np.ndarray], choices: list[object], default: object = "") -> pd.Series:
+    """``np.select`` for text: the first choice whose condition holds, else ``default``."""
+    length = len(conditions[0]) if conditions else 0
+    arrays = [as_text(c, length).to_numpy(dtype=object) for c in choices]
+    base = as_text(default, length).to_numpy(dtype=object)
+    out = np.select([np.asarray(c, dtype=bool) for c in conditions], arrays, base)
+    return pd.Series(out, dtype=object).astype(str)
+
+
+def iso_dates(values: object, missing: str = "") -> pd.Series:
+    """Dates as ``YYYY-MM-DD`` text (``missing`` for NaT), formatted once per distinct date."""
+    stamps = pd.Series(pd.to_datetime(pd.Series(values).reset_index(drop=True), errors="coerce"))
+    codes, uniques = pd.factorize(stamps)
+    texts = np.append(
+        np.asarray(pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), dtype=object), missing
+    )
+    return pd.Series(texts[codes], dtype=object).astype(str)
+
+
+def rows_text(values: object) -> pd.Series:
+    """Row numbers as text."""
+    return pd.Series(np.asarray(values, dtype=np.int64)).astype(str)
+
+
+def map_text(values: object, mapping: dict, default: str = "") -> pd.Series:
+    """Map each value through ``mapping`` (``default`` when absent) as text."""
+    series = pd.Series(np.asarray(values, dtype=object)).astype(object)
+    return series.map(mapping).fillna(default).astype(str)

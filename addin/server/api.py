@@ -1,0 +1,256 @@
+"""The JSON API behind the task pane, also usable from scripts and other tools.
+
+- ``GET /api/code/{code}``: what a coder wants to know about a code (description, facts,
+  the code card the CLI prints) and its PTP edits with other codes.
+- ``GET /api/conflicts?code1=&code2=``: the verdict for a pair (either order), with modifiers.
+- ``POST /api/check`` (multipart ``file``, ``?format=json|xlsx``): check a claim file; answers
+  the findings with counts, or the audit workbook. The upload is written to a private
+  temporary folder that is deleted when the answer is ready.
+- ``POST /api/check-sheet``: the task pane's "Check this sheet": the used range's cell texts in,
+  the findings table (ready to write to a sheet) out.
+
+Every answer comes from the same functions the CLI and the Excel functions use. Bad input
+answers 400 with a message; nothing about the request's content is logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from addin.codes import Setting, encode_code, normalize_code, parse_date
+from addin.errors import CptAddinError
+
+CLAIM_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_EDITS = 500
+# Columns of the Findings sheet the task pane writes, in order.
+SHEET_COLUMNS = [
+    "row", "claim_id", "severity", "rule_id", "rule", "code", "related_code",
+    "modifier", "message", "suggestion", "source",
+]
+
+
+class SheetCheck(BaseModel):
+    """The used range of a sheet, as the cells' display texts, and where it starts."""
+
+    values: list[list[Any]] = Field(min_length=1)
+    first_row: int = Field(default=1, ge=1)
+    sheet: str = Field(default="", max_length=100)
+    setting: str | None = None
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return parse_date(text) if text else None
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def _setting(text: str | None) -> Setting:
+    try:
+        return Setting.parse(text)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values from what pandas and pydantic produce."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def ptp_edits_for_code(reference: Any, code: str, date_of_service: dt.date, setting: Setting) -> pd.DataFrame:
+    """Every PTP row where ``code`` is Column 1 or Column 2, with ``applies`` on the date.
+
+    Column 1 rows are one range of the sorted pair keys; Column 2 rows need one vectorised
+    scan. Uses the data layer's PTP index for the version that answers on the date.
+    """
+    from addin.reference import schema
+    from addin.reference.ptp_index import date_to_day
+
+    version = reference.version_for(schema.PTP, setting.value, date_of_service)
+    key = encode_code(code)
+    if version is None or key < 0:
+        return pd.DataFrame(columns=["column_1", "column_2", "modifier_indicator", "rationale",
+                                     "effective_date", "deletion_date", "source", "applies"])
+    index = reference._ptp_index(version)  # the data layer's cached index for this version
+    lo = int(np.searchsorted(index.keys, key << 32, "left"))
+    hi = int(np.searchsorted(index.keys, (key + 1) << 32, "left"))
+    as_column_2 = np.nonzero((index.keys & 0xFFFFFFFF) == key)[0]
+    rows = np.unique(np.concatenate([np.arange(lo, hi), as_column_2]))
+    frame = index.frame_for_rows(rows, date_to_day(date_of_service))
+    return frame.sort_values(["applies", "column_1", "column_2"], ascending=[False, True, True])
+
+
+def code_answer(code: str, date_text: str | None, setting_text: str | None) -> dict[str, Any]:
+    """The code search result (see module docstring)."""
+    from addin.explain import code_card, short_description
+    from addin.reference import get_reference_data
+
+    if len(code) > 20:
+        raise HTTPException(400, "a code has at most 7 characters (e.g. 47383, 0397T, G0364)")
+    setting = _setting(setting_text)
+    reference = get_reference_data()
+    info = reference.code_info(code, _date(date_text), setting)
+    edits = ptp_edits_for_code(reference, info.code, info.date_of_service, setting) if info.known else None
+    edit_rows: list[dict[str, Any]] = []
+    total = 0
+    if edits is not None and len(edits):
+        total = len(edits)
+        shown = edits.head(MAX_EDITS).copy()
+        shown["other_code"] = np.where(shown["column_1"] == info.code, shown["column_2"], shown["column_1"])
+        shown["role"] = np.where(shown["column_1"] == info.code, "column 1", "column 2")
+        edit_rows = json.loads(shown.to_json(orient="records", date_format="iso"))
+    return {
+        "code": info.code,
+        "description": short_description(info),
+        "known": info.known,
+        "active": info.active,
+        "card": code_card(info),
+        "info": json.loads(info.model_dump_json()),
+        "edits": edit_rows,
+        "edits_total": total,
+        "edits_truncated": total > len(edit_rows),
+        "data_version": reference.data_version_text(),
+    }
+
+
+def conflicts_answer(code1: str, code2: str, mods1: str, mods2: str, date_text: str | None,
+                     setting_text: str | None) -> dict[str, Any]:
+    """The pair verdict (see module docstring)."""
+    from addin.reference import get_reference_data
+    from addin.verdicts import pair_verdict
+
+    for code in (code1, code2):
+        if not normalize_code(code) or len(code) > 20:
+            raise HTTPException(400, "code1 and code2 must both be codes (e.g. 43235 and 43239)")
+    verdict = pair_verdict(get_reference_data(), code1, code2, mods1, mods2, _date(date_text), _setting(setting_text))
+    answer = json.loads(verdict.model_dump_json())
+    answer["lines"] = verdict.lines()
+    return answer
+
+
+def _safe_name(name: str | None, default: str) -> str:
+    base = Path(name or default).name
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:100] or default
+
+
+def findings_payload(result: Any, file_name: str) -> dict[str, Any]:
+    """The findings of a check as JSON: counts, exit code and one record per finding."""
+    findings = result.findings
+    records = json.loads(findings.to_json(orient="records", date_format="iso")) if len(findings) else []
+    return _json_safe(
+        {
+            "file": file_name,
+            "counts": result.counts,
+            "exit_code": result.exit_code,
+            "columns": list(findings.columns),
+            "findings": records,
+        }
+    )
+
+
+def _check_or_400(source: Path | list[list[Any]], setting: str | None, shown_name: str) -> Any:
+    """Run the batch checker; input it cannot process answers 400 with its message."""
+    from addin.checker import check
+
+    try:
+        return check(source, setting=setting or None, source_name=shown_name)
+    except (CptAddinError, ValueError) as exc:
+        message = str(exc)
+        if isinstance(source, Path):  # name the user's file, not the temporary copy
+            message = message.replace(str(source), shown_name)
+        raise HTTPException(400, f"could not check {shown_name}: {message}") from None
+
+
+def sheet_table(findings: pd.DataFrame, first_row: int) -> list[list[Any]]:
+    """Header plus one row per finding, rows renumbered to the sheet's own row numbers."""
+    table: list[list[Any]] = [[c.replace("_", " ").capitalize() for c in SHEET_COLUMNS]]
+    if not len(findings):
+        return table
+    frame = findings.reindex(columns=SHEET_COLUMNS).copy()
+    rows = pd.to_numeric(frame["row"], errors="coerce")
+    frame["row"] = (rows + first_row - 1).where(rows.notna() & (rows > 0), rows)
+    frame = frame.astype(object).where(frame.notna(), "")
+    for record in frame.itertuples(index=False):
+        table.append([int(v) if isinstance(v, (float, np.floating)) and float(v).is_integer() else
+                      (v if isinstance(v, (int, float, str)) else str(v)) for v in record])
+    return table
+
+
+def build_router(authenticate: Any) -> APIRouter:
+    """The ``/api`` routes, all behind ``authenticate``."""
+    router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(authenticate)])
+
+    @router.get("/code/{code}")
+    async def code(code: str, date: str | None = None, setting: str | None = None) -> JSONResponse:
+        """Description, facts, code card and PTP edits with other codes for one code."""
+        return JSONResponse(await run_in_threadpool(code_answer, code, date, setting))
+
+    @router.get("/conflicts")
+    async def conflicts(
+        code1: str, code2: str, mods1: str = "", mods2: str = "", date: str | None = None,
+        setting: str | None = None,
+    ) -> JSONResponse:
+        """Conflict, bypassed or no edit for two codes (either order), with what to do."""
+        return JSONResponse(await run_in_threadpool(conflicts_answer, code1, code2, mods1, mods2, date, setting))
+
+    @router.post("/check")
+    async def check_file(
+        file: Annotated[UploadFile, File(description="claims as .xlsx, .xlsm, .csv or .tsv")],
+        output: Annotated[str, Query(alias="format", pattern="^(json|xlsx)$")] = "json",
+        setting: str | None = None,
+    ) -> Response:
+        """Check an uploaded claim file; answer the findings (JSON) or the audit workbook."""
+        shown_name = _safe_name(file.filename, "claims.csv")
+        suffix = Path(shown_name).suffix.lower()
+        if suffix not in CLAIM_SUFFIXES:
+            raise HTTPException(400, f"{shown_name}: upload a claim file ending in {', '.join(CLAIM_SUFFIXES)}")
+        if setting:
+            _setting(setting)
+        with tempfile.TemporaryDirectory(prefix="cpt-addin-upload-") as folder:
+            path = Path(folder) / shown_name
+            with path.open("wb") as out:
+                while chunk := await file.read(1024 * 1024):
+                    out.write(chunk)
+            await file.close()
+            result = await run_in_threadpool(_check_or_400, path, setting, shown_name)
+            if output == "json":
+                return JSONResponse(findings_payload(result, shown_name))
+            from addin.workbooks.report import write_report
+
+            report = Path(folder) / "audit.xlsx"
+            await run_in_threadpool(write_report, result, report)
+            content = report.read_bytes()
+        headers = {
+            "Content-Disposition": f'attachment; filename="{Path(shown_name).stem}-audit.xlsx"',
+            "X-Findings": str(result.counts["findings"]),
+            "X-Exit-Code": str(result.exit_code),
+        }
+        return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
+
+    @router.post("/check-sheet")
+    async def check_sheet(sheet: SheetCheck) -> JSONResponse:
+        """Check a sheet's used range (cell texts, header row first) for the task pane."""
+        if sheet.setting:
+            _setting(sheet.setting)
+        shown_name = _safe_name(sheet.sheet, "sheet")
+        rows = [["" if v is None else v for v in row] for row in sheet.values]
+        result = await run_in_threadpool(_check_or_400, rows, sheet.setting, shown_name)
+        payload = findings_payload(result, shown_name)
+        payload["table"] = sheet_table(result.findings, sheet.first_row)
+        del payload["findings"]
+        return JSONResponse(payload)
+
+    return router

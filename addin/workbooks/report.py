@@ -1,0 +1,161 @@
+"""The audit workbook a batch check writes (``cpt-addin check INPUT -o audit.xlsx``).
+
+Sheets: Summary, Findings (split into ``Findings 2``... when needed), Claims, Rejected rows,
+Reference, About; see ``docs/report.md``. The workbook streams (openpyxl write-only mode),
+is written atomically, and never replaces the input file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from addin import __version__
+from addin.errors import CptAddinError
+from addin.findings import CheckResult, empty_findings
+from addin.workbooks import report_layout, styles
+from addin.workbooks.atomic import atomic_path
+from addin.workbooks.report_claims import claim_status, write_claims, write_rejected
+from addin.workbooks.report_findings import (
+    plan_findings_sheets,
+    top_codes,
+    top_pairs,
+    write_findings,
+)
+from addin.workbooks.report_layout import ClaimLocator, part_titles
+from addin.workbooks.report_reference import (
+    code_facts,
+    ptp_among,
+    rule_docs,
+    write_about,
+    write_reference,
+)
+from addin.workbooks.report_summary import SummaryFacts, file_display_name, write_summary
+
+#: Data rows per Findings/Claims sheet before a numbered continuation sheet starts.
+#: A module constant so tests can lower it.
+SHEET_DATA_ROWS = report_layout.SHEET_DATA_ROWS
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
+
+
+def refuse_input(result: CheckResult, path: Path) -> None:
+    """Raise :class:`CptAddinError` when ``path`` is the claims file that was checked."""
+    source = (getattr(result.claims, "meta", None) or {}).get("file")
+    if source and _same_file(Path(str(source)), path):
+        raise CptAddinError(
+            f"refusing to write the report over the input file {source}: "
+            "choose another output name, e.g. -o audit.xlsx"
+        )
+
+
+def _mapping_text(mapping: object) -> str:
+    if not isinstance(mapping, dict) or not mapping:
+        return ""
+    parts = []
+    for field, headers in mapping.items():
+        shown = ", ".join(map(str, headers)) if isinstance(headers, (list, tuple)) else str(headers)
+        parts.append(f"{field} ← {shown}")
+    return "; ".join(parts)
+
+
+def _reference(result: CheckResult):
+    from addin.reference import get_reference_data
+
+    return get_reference_data()
+
+
+def _date_span(lines: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
+    if lines is None or lines.empty or "dos" not in lines.columns:
+        return None, None
+    dates = pd.to_datetime(lines["dos"], errors="coerce").dropna()
+    if dates.empty:
+        return None, None
+    return dates.min().date(), dates.max().date()
+
+
+def write_report(result: CheckResult, path: Path, reference=None) -> Path:
+    """Write the audit workbook for a check result to ``path`` (atomically); returns the path.
+
+    Raises:
+        CptAddinError: ``path`` is the input file the result was read from.
+    """
+    path = Path(path)
+    refuse_input(result, path)
+    limit = int(SHEET_DATA_ROWS)
+    claims = result.claims
+    meta = dict(getattr(claims, "meta", {}) or {})
+    findings = result.findings if result.findings is not None else empty_findings()
+    raw = getattr(claims, "raw", None)
+    if raw is None or "row" not in getattr(raw, "columns", []):
+        raw = pd.DataFrame({"row": pd.Series(dtype="int64")})
+    rejected = getattr(claims, "rejected", None)
+    if rejected is None:
+        rejected = pd.DataFrame(columns=["row", "column", "reason", "raw"])
+    lines = getattr(claims, "lines", None)
+    reference = reference or _reference(result)
+
+    claims_titles = part_titles("Claims", len(raw), limit)
+    locator = ClaimLocator(raw["row"].to_numpy(), claims_titles, limit)
+    counts = result.counts
+    by_rule_severity = (
+        findings.groupby(["rule", "severity"]).size().to_dict() if len(findings) else {}
+    )
+    first, last = _date_span(lines)
+    facts = code_facts(reference, lines, findings, result.setting)
+    edits = ptp_among(reference, facts["code"].tolist(), first, last, result.setting)
+    versions = list(result.versions or [])
+    data_version = reference.data_version_text() if hasattr(reference, "data_version_text") else ""
+
+    with atomic_path(path) as temp:
+        workbook = Workbook(write_only=True)
+        styles.register(workbook)
+        summary = SummaryFacts(
+            file_name=file_display_name(meta.get("file") or "(data frame)"),
+            sha256=str(meta.get("sha256") or ""),
+            sheet=str(meta.get("sheet") or ""),
+            header_row=meta.get("header_row"),
+            column_mapping=_mapping_text(meta.get("column_mapping")),
+            setting=str(result.setting),
+            elapsed_seconds=float(result.elapsed_seconds or 0.0),
+            generated=dt.datetime.now().replace(microsecond=0),
+            tool_version=__version__,
+            rows_read=int(counts.get("rows_read", 0) or 0),
+            rows_checked=int(counts.get("rows_checked", 0) or 0),
+            rows_rejected=int(counts.get("rows_rejected", 0) or 0),
+            blank_rows=int(meta.get("blank_rows", 0) or 0),
+            by_severity=counts.get("by_severity", {}),
+            by_rule_severity={k: int(v) for k, v in by_rule_severity.items()},
+            by_rule=counts.get("by_rule", {}),
+            total_findings=len(findings),
+            # the Summary comes first but its formulas name the Findings sheets: plan them now
+            findings_sheets=plan_findings_sheets(len(findings), limit),
+            claims_sheets=claims_titles,
+            top_codes=top_codes(findings),
+            top_pairs=top_pairs(findings),
+            versions=versions,
+            data_version=data_version,
+            notes=[str(n) for n in meta.get("notes", []) or []],
+            sheet_limit=limit,
+        )
+        write_summary(workbook, summary)
+        write_findings(workbook, findings, locator, limit)
+        status = claim_status(raw, result.line_status, rejected)
+        write_claims(workbook, raw, status, claims_titles, limit)
+        write_rejected(workbook, rejected, locator)
+        dates_text = f"{first} to {last}" if first else "no dates"
+        write_reference(workbook, facts, edits, dates_text)
+        write_about(workbook, rule_docs(), versions, data_version, __version__)
+        workbook.save(temp)
+    return path

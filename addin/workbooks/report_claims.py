@@ -1,0 +1,150 @@
+"""The report's Claims sheet(s) (the input exactly as read, with status columns) and the
+Rejected rows sheet.
+
+Every input cell is written through :class:`~addin.workbooks.safe_cells.CellMaker`, so text
+that looks like a formula stays text. Conditional formatting tints each row by its worst
+severity; rejected rows are grey.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from addin.workbooks import styles
+from addin.workbooks.report_layout import ClaimLocator
+from addin.workbooks.safe_cells import CellMaker
+
+STATUS_HEADERS = ["Row", "Status", "Findings", "Messages"]
+STATUS_OK = "ok"
+STATUS_REJECTED = "rejected"
+_MESSAGES_WIDTH = 70
+
+
+def claim_status(raw: pd.DataFrame, line_status: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
+    """``status, findings, messages`` aligned with ``raw`` (one row per input row)."""
+    rows = raw["row"].to_numpy()
+    status = pd.DataFrame(index=pd.Index(rows, name="row"))
+    if line_status is not None and len(line_status):
+        ls = line_status.drop_duplicates("row", keep="first").set_index("row")
+        ls = ls.reindex(rows)
+        worst = ls.get("worst_severity", pd.Series(index=ls.index, dtype=object))
+        count = ls.get("finding_count", pd.Series(index=ls.index, dtype=float))
+        messages = ls.get("messages", pd.Series(index=ls.index, dtype=object))
+    else:
+        worst = pd.Series(None, index=status.index, dtype=object)
+        count = pd.Series(np.nan, index=status.index)
+        messages = pd.Series(None, index=status.index, dtype=object)
+    worst = worst.astype(object).where(worst.notna() & (worst.astype(str) != ""), STATUS_OK)
+    count = pd.to_numeric(count, errors="coerce").fillna(0).astype(np.int64)
+    messages = messages.astype(object).map(_join_messages)
+    rejected_rows = set(pd.to_numeric(rejected["row"], errors="coerce").dropna().astype(int)) if len(rejected) else set()
+    is_rejected = np.isin(rows, list(rejected_rows)) if rejected_rows else np.zeros(len(rows), bool)
+    worst = worst.to_numpy(dtype=object)
+    worst[is_rejected] = STATUS_REJECTED
+    if is_rejected.any():
+        reasons = rejected.drop_duplicates("row").set_index("row")["reason"].reindex(rows[is_rejected])
+        msgs = messages.to_numpy(dtype=object)
+        msgs[is_rejected] = ["Rejected: " + str(r) for r in reasons]
+        messages = pd.Series(msgs, index=status.index)
+    status["status"] = worst
+    status["findings"] = count.to_numpy()
+    status["messages"] = messages.to_numpy(dtype=object)
+    return status.reset_index()
+
+
+def _join_messages(value: object) -> object:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "; ".join(str(v) for v in value if v is not None and str(v))
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def write_claims(
+    workbook,
+    raw: pd.DataFrame,
+    status: pd.DataFrame,
+    titles: list[str],
+    limit: int,
+) -> None:
+    """Write the Claims sheet(s): status columns then every input column, as read."""
+    input_columns = [c for c in raw.columns if c != "row"]
+    headers = STATUS_HEADERS + [str(c) for c in input_columns]
+    body = pd.concat(
+        [
+            raw[["row"]].reset_index(drop=True),
+            status[["status", "findings", "messages"]].reset_index(drop=True),
+            raw[input_columns].reset_index(drop=True),
+        ],
+        axis=1,
+        ignore_index=True,
+    )
+    widths = [8.0, 10.0, 10.0, styles.series_width("Messages", status["messages"], maximum=_MESSAGES_WIDTH)]
+    widths += [styles.series_width(str(c), raw[c], maximum=40) for c in input_columns]
+    for number, title in enumerate(titles):
+        part = body.iloc[number * limit : (number + 1) * limit]
+        _write_part(workbook, title, headers, part, widths)
+
+
+def _write_part(workbook, title: str, headers: list[str], part: pd.DataFrame, widths: list[float]) -> None:
+    ws = workbook.create_sheet(title)
+    maker = CellMaker(ws)
+    styles.set_widths(ws, widths)
+    ws.freeze_panes = "E2"
+    styles.print_setup(ws)
+    ws.append([maker.text(h, styles.STYLE_HEADER) for h in headers])
+    for values in part.itertuples(index=False, name=None):
+        ws.append([maker.safe_value(v) for v in values])
+    last_row = max(len(part) + 1, 2)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
+    status_formats(ws, f"A2:{get_column_letter(len(headers))}{last_row}", status_column="B")
+
+
+def status_formats(ws, cells: str, status_column: str) -> None:
+    """Tint rows by status: error red, warning amber, info blue, rejected grey."""
+    for status in ("error", "warning", "info", STATUS_REJECTED):
+        ws.conditional_formatting.add(
+            cells,
+            FormulaRule(
+                formula=[f'${status_column}2="{status}"'],
+                fill=PatternFill("solid", bgColor=styles.SEVERITY_FILLS[status]),
+                font=Font(color=styles.SEVERITY_FONTS[status]),
+                stopIfTrue=True,
+            ),
+        )
+
+
+REJECTED_HEADERS = ["Row", "Column", "Reason", "Row as read"]
+
+
+def write_rejected(workbook, rejected: pd.DataFrame, locator: ClaimLocator) -> None:
+    """The Rejected rows sheet: each row the checker could not read, with the reason."""
+    ws = workbook.create_sheet("Rejected rows")
+    maker = CellMaker(ws)
+    frame = rejected.reindex(columns=["row", "column", "reason", "raw"])
+    styles.set_widths(
+        ws,
+        [8.0]
+        + [styles.series_width(h, frame[c], maximum=m) for h, c, m in
+           (("Column", "column", 30), ("Reason", "reason", 80), ("Row as read", "raw", 100))],
+    )
+    ws.freeze_panes = "A2"
+    styles.print_setup(ws)
+    ws.append([maker.text(h, styles.STYLE_HEADER) for h in REJECTED_HEADERS])
+    if frame.empty:
+        ws.append([None, maker.text("No rejected rows: every input row was checked.", styles.STYLE_NOTE)])
+        return
+    targets = locator.locations(frame["row"].to_numpy())
+    for values, target in zip(frame.itertuples(index=False, name=None), targets, strict=True):
+        out = [maker.safe_value(v) for v in values]
+        if target is not None and out[0] is not None:
+            link = maker.cell(int(out[0]), styles.STYLE_LINK_INT)
+            link.hyperlink = Hyperlink(ref="A1", location=target, tooltip="Go to this row on the Claims sheet")
+            out[0] = link
+        ws.append(out)
+    ws.auto_filter.ref = f"A1:D{len(frame) + 1}"

@@ -1,0 +1,195 @@
+"""The report's Findings sheet(s): one row per finding, filterable, linked to its claim row.
+
+Streams rows in write-only mode. When there are more findings than one sheet holds they are
+split over ``Findings``, ``Findings 2``, ...; the Summary says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from addin.workbooks import styles
+from addin.workbooks.report_layout import ClaimLocator, part_titles, sheet_ref
+from addin.workbooks.safe_cells import CellMaker
+
+# (finding column, header a person reads) in sheet order. Severity and rule family stay in
+# columns B and C: the Summary's COUNTIFS formulas point at them.
+FINDINGS_SHEET_COLUMNS: list[tuple[str, str]] = [
+    ("row", "Row"),
+    ("severity", "Severity"),
+    ("rule", "Rule family"),
+    ("rule_id", "Rule ID"),
+    ("claim_id", "Claim ID"),
+    ("code", "Code"),
+    ("related_code", "Related code"),
+    ("modifier", "Modifier"),
+    ("message", "Message"),
+    ("suggestion", "Suggestion"),
+    ("dos", "Date of service"),
+    ("patient_id", "Patient ID"),
+    ("provider_npi", "Provider NPI"),
+    ("related_row", "Related row"),
+    ("source", "Source"),
+]
+SEVERITY_COLUMN = "B"
+FAMILY_COLUMN = "C"
+RULE_ID_COLUMN = "D"
+_MAX_WIDTH = {"message": 90, "suggestion": 70, "source": 45}
+
+
+@dataclass
+class FindingsSheet:
+    """Where one part of the findings went: sheet title and its number of data rows."""
+
+    title: str
+    rows: int
+
+
+def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
+    frame = findings.copy()
+    for column, _ in FINDINGS_SHEET_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    frame = frame[[c for c, _ in FINDINGS_SHEET_COLUMNS]]
+    frame["related_row"] = frame["related_row"].where(frame["related_row"].fillna(0) != 0, None)
+    return frame
+
+
+def _widths(frame: pd.DataFrame) -> list[float]:
+    return [
+        styles.series_width(header, frame[column], maximum=_MAX_WIDTH.get(column, 40))
+        for column, header in FINDINGS_SHEET_COLUMNS
+    ]
+
+
+def plan_findings_sheets(count: int, limit: int) -> list[FindingsSheet]:
+    """The Findings sheet(s) ``count`` findings need, ``limit`` data rows each."""
+    titles = part_titles("Findings", count, limit)
+    return [
+        FindingsSheet(title, min(limit, max(0, count - i * limit))) for i, title in enumerate(titles)
+    ]
+
+
+def write_findings(
+    workbook, findings: pd.DataFrame, locator: ClaimLocator, limit: int
+) -> list[FindingsSheet]:
+    """Write the Findings sheet(s); returns one :class:`FindingsSheet` per sheet written."""
+    frame = _ordered(findings)
+    sheets = plan_findings_sheets(len(frame), limit)
+    widths = _widths(frame)
+    for number, sheet in enumerate(sheets):
+        part = frame.iloc[number * limit : (number + 1) * limit]
+        _write_part(workbook, sheet.title, part, widths, locator, table_name=sheet.title.replace(" ", ""))
+    return sheets
+
+
+def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name: str) -> None:
+    ws = workbook.create_sheet(title)
+    maker = CellMaker(ws)
+    styles.set_widths(ws, widths)
+    ws.freeze_panes = "B2"
+    styles.print_setup(ws)
+    ws.append([maker.text(header, styles.STYLE_HEADER) for _, header in FINDINGS_SHEET_COLUMNS])
+    last_column = get_column_letter(len(FINDINGS_SHEET_COLUMNS))
+    if part.empty:
+        ws.append([None, maker.text("No findings: every checked line passed every rule.", styles.STYLE_NOTE)])
+        return
+    targets = locator.locations(part["row"].to_numpy())
+    rows = part.to_numpy(dtype=object)
+    for values, target in zip(rows, targets, strict=True):
+        out = [maker.safe_value(v) for v in values]
+        row_number = out[0]
+        if target is not None and row_number is not None:
+            link = maker.cell(int(row_number), styles.STYLE_LINK_INT)
+            link.hyperlink = Hyperlink(ref="A1", location=target, tooltip="Go to this row on the Claims sheet")
+            out[0] = link
+        ws.append(out)
+    last_row = len(part) + 1
+    ref = f"A1:{last_column}{last_row}"
+    table = Table(
+        displayName=table_name,
+        ref=ref,
+        tableStyleInfo=TableStyleInfo(name="TableStyleLight9", showRowStripes=True),
+    )
+    # named here: a write-only sheet keeps no cells for openpyxl to read the headers from
+    table.tableColumns = [
+        TableColumn(id=i + 1, name=header) for i, (_, header) in enumerate(FINDINGS_SHEET_COLUMNS)
+    ]
+    ws.add_table(table)
+    _severity_formats(ws, f"{SEVERITY_COLUMN}2:{SEVERITY_COLUMN}{last_row}")
+
+
+def _severity_formats(ws, cells: str) -> None:
+    first = cells.split(":")[0]
+    column, row = first[0], first[1:]
+    for severity in ("error", "warning", "info"):
+        ws.conditional_formatting.add(
+            cells,
+            FormulaRule(
+                formula=[f'${column}{row}="{severity}"'],
+                fill=PatternFill("solid", bgColor=styles.SEVERITY_FILLS[severity]),
+                font=Font(color=styles.SEVERITY_FONTS[severity], bold=severity == "error"),
+                stopIfTrue=True,
+            ),
+        )
+
+
+def countifs_formula(sheets: list[FindingsSheet], criteria: list[tuple[str, str]]) -> str:
+    """``=COUNTIFS(Findings!$B:$B,"error",...)+COUNTIFS('Findings 2'!$B:$B,...)`` over every part.
+
+    ``criteria`` is a list of (column letter, criterion cell reference or quoted text).
+    """
+    terms = []
+    for sheet in sheets:
+        prefix = sheet_ref(sheet.title)
+        args = ",".join(f"{prefix}${col}:${col},{crit}" for col, crit in criteria)
+        terms.append(f"COUNTIFS({args})")
+    return "=" + "+".join(terms)
+
+
+def visible_formula(sheets: list[FindingsSheet]) -> str:
+    """``=SUBTOTAL(103, ...)``: findings the current filter on the Findings sheet(s) shows."""
+    terms = [
+        f"SUBTOTAL(103,{sheet_ref(s.title)}${SEVERITY_COLUMN}$2:${SEVERITY_COLUMN}${max(s.rows, 1) + 1})"
+        for s in sheets
+    ]
+    return "=" + "+".join(terms)
+
+
+def top_codes(findings: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The codes with the most findings: ``code, findings, errors``."""
+    if findings.empty:
+        return pd.DataFrame(columns=["code", "findings", "errors"])
+    frame = findings[findings["code"].fillna("").astype(str) != ""]
+    grouped = frame.groupby(frame["code"].astype(str), observed=True)
+    out = pd.DataFrame(
+        {
+            "findings": grouped.size(),
+            "errors": grouped["severity"].agg(lambda s: int((s == "error").sum())),
+        }
+    ).reset_index(names="code")
+    return out.sort_values(["findings", "code"], ascending=[False, True]).head(n).reset_index(drop=True)
+
+
+def top_pairs(findings: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The code pairs with the most findings (pair rules): ``code, related_code, findings``."""
+    if findings.empty:
+        return pd.DataFrame(columns=["code", "related_code", "findings"])
+    related = findings["related_code"].fillna("").astype(str)
+    frame = findings[related != ""]
+    if frame.empty:
+        return pd.DataFrame(columns=["code", "related_code", "findings"])
+    a = frame["code"].fillna("").astype(str).to_numpy()
+    b = frame["related_code"].astype(str).to_numpy()
+    first, second = np.where(a <= b, a, b), np.where(a <= b, b, a)
+    pairs = pd.DataFrame({"code": first, "related_code": second})
+    out = pairs.groupby(["code", "related_code"]).size().reset_index(name="findings")
+    return out.sort_values(["findings", "code", "related_code"], ascending=[False, True, True]).head(n).reset_index(drop=True)

@@ -1,0 +1,238 @@
+"""The report's Summary sheet: counts (live formulas beside the checker's numbers), charts,
+top codes and pairs, the input file and the data used.
+
+The totals by severity and rule family are COUNTIFS formulas over the Findings sheet(s), so a
+user who edits a finding sees them recompute; "shown by the current filter" is a SUBTOTAL
+that follows the Findings filter. The checker's own numbers sit beside them for comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import PureWindowsPath
+
+import pandas as pd
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+
+from addin.findings import SEVERITIES
+from addin.workbooks import charts, styles
+from addin.workbooks.report_findings import (
+    FAMILY_COLUMN,
+    SEVERITY_COLUMN,
+    FindingsSheet,
+    countifs_formula,
+    visible_formula,
+)
+from addin.workbooks.safe_cells import CellMaker
+
+#: Rule families in the order the Summary lists them (PRODUCT.md "Batch check").
+FAMILIES = ["ptp", "mue", "aoc", "modifier", "code", "diagnosis", "duplicate", "input"]
+FAMILY_NAMES = {
+    "ptp": "PTP (pairs not billed together)",
+    "mue": "MUE (units per day)",
+    "aoc": "Add-on codes",
+    "modifier": "Modifiers",
+    "code": "Code validity",
+    "diagnosis": "Diagnosis codes",
+    "duplicate": "Duplicate lines",
+    "input": "Input problems",
+}
+CHART_ANCHOR_COLUMN = "H"
+
+
+@dataclass
+class SummaryFacts:
+    """What the Summary shows, gathered by the report writer."""
+
+    file_name: str
+    sha256: str
+    sheet: str
+    header_row: object
+    column_mapping: str
+    setting: str
+    elapsed_seconds: float
+    generated: dt.datetime
+    tool_version: str
+    rows_read: int
+    rows_checked: int
+    rows_rejected: int
+    blank_rows: int
+    by_severity: dict[str, int]
+    by_rule_severity: dict[tuple[str, str], int]
+    by_rule: dict[str, int]
+    total_findings: int
+    findings_sheets: list[FindingsSheet]
+    claims_sheets: list[str]
+    top_codes: pd.DataFrame
+    top_pairs: pd.DataFrame
+    versions: list
+    data_version: str
+    notes: list[str] = field(default_factory=list)
+    sheet_limit: int = 0
+
+
+class _Rows:
+    """Appends rows and remembers the row number of each."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.row = 0
+
+    def add(self, values: list | None = None) -> int:
+        self.ws.append(values or [])
+        self.row += 1
+        return self.row
+
+
+def file_display_name(path_text: str) -> str:
+    """The file name without folders (works for POSIX and Windows paths)."""
+    return PureWindowsPath(str(path_text)).name or str(path_text)
+
+
+def write_summary(workbook, facts: SummaryFacts) -> None:
+    """Write the Summary sheet (first sheet of the report)."""
+    ws = workbook.create_sheet("Summary")
+    m = CellMaker(ws)
+    styles.set_widths(ws, [34, 14, 14, 14, 14, 16, 3])
+    styles.print_setup(ws, title_rows=None)
+    ws.sheet_view.showGridLines = False
+    out = _Rows(ws)
+    label, note, text = styles.STYLE_LABEL, styles.STYLE_NOTE, m.text
+
+    out.add([text("Claim audit report", styles.STYLE_TITLE)])
+    out.add([text(f"{facts.file_name} — checked {facts.generated:%Y-%m-%d %H:%M} by cpt-addin {facts.tool_version}", note)])
+    out.add()
+
+    # ---- input
+    out.add([text("Input", styles.STYLE_SUBTITLE)])
+    for name, value in (
+        ("File", facts.file_name),
+        ("SHA-256", facts.sha256 or "(not a file)"),
+        ("Sheet", facts.sheet or "(text file)"),
+        ("Header row", facts.header_row),
+        ("Columns used", facts.column_mapping),
+        ("Setting", facts.setting),
+    ):
+        out.add([text(name, label), m.safe_value(value)])
+    out.add([text("Run time (seconds)", label), m.cell(round(facts.elapsed_seconds, 2), None)])
+    for line in facts.notes:
+        out.add([text("Reader note", label), text(line)])
+    out.add()
+
+    # ---- lines
+    out.add([text("Lines", styles.STYLE_SUBTITLE)])
+    for name, value in (
+        ("Lines read", facts.rows_read),
+        ("Lines checked", facts.rows_checked),
+        ("Lines rejected (see Rejected rows)", facts.rows_rejected),
+        ("Blank rows skipped", facts.blank_rows),
+    ):
+        out.add([text(name, label), m.cell(int(value), styles.STYLE_INTEGER)])
+    out.add()
+
+    # ---- by severity
+    out.add([text("Findings by severity", styles.STYLE_SUBTITLE)])
+    out.add([text(h, styles.STYLE_HEADER) for h in ("Severity", "Findings", "Checker reported")])
+    severity_first = out.row + 1
+    for severity in SEVERITIES:
+        formula = countifs_formula(facts.findings_sheets, [(SEVERITY_COLUMN, f'"{severity}"')])
+        out.add([text(severity, label), m.formula(formula, styles.STYLE_INTEGER),
+                 m.cell(facts.by_severity.get(severity, 0), styles.STYLE_INTEGER)])
+    severity_last = out.row
+    total_row = out.add([
+        text("All findings", label),
+        m.formula(f"=SUM(B{severity_first}:B{severity_last})", styles.STYLE_INTEGER),
+        m.cell(facts.total_findings, styles.STYLE_INTEGER),
+    ])
+    out.add([text("Shown by the current filter", label), m.formula(visible_formula(facts.findings_sheets), styles.STYLE_INTEGER),
+             text("(follows the filter on the Findings sheet)", note)])
+    _match_format(ws, f"B{severity_first}:B{total_row}", "C")
+    out.add()
+
+    # ---- by rule family
+    out.add([text("Findings by rule family", styles.STYLE_SUBTITLE)])
+    out.add([text(h, styles.STYLE_HEADER) for h in ("Rule family", *SEVERITIES, "Total", "Checker reported")])
+    families = FAMILIES + sorted(set(facts.by_rule) - set(FAMILIES))
+    family_first = out.row + 1
+    for family in families:
+        row = out.row + 1
+        cells = [text(family, label)]
+        for severity in SEVERITIES:
+            cells.append(m.formula(
+                countifs_formula(facts.findings_sheets, [(FAMILY_COLUMN, f'"{family}"'), (SEVERITY_COLUMN, f'"{severity}"')]),
+                styles.STYLE_INTEGER,
+            ))
+        cells.append(m.formula(f"=SUM(B{row}:D{row})", styles.STYLE_INTEGER))
+        cells.append(m.cell(facts.by_rule.get(family, 0), styles.STYLE_INTEGER))
+        out.add(cells)
+    family_last = out.row
+    _match_format(ws, f"E{family_first}:E{family_last}", "F")
+    out.add([text("Families: " + "; ".join(f"{f} = {FAMILY_NAMES[f]}" for f in FAMILIES), note)])
+    out.add()
+
+    # ---- where the findings are
+    if len(facts.findings_sheets) > 1 or len(facts.claims_sheets) > 1:
+        out.add([text("Split sheets", styles.STYLE_SUBTITLE)])
+        names = ", ".join(s.title for s in facts.findings_sheets)
+        out.add([text(f"There are more findings than one sheet holds ({facts.sheet_limit:,} rows): "
+                      f"they are split over {len(facts.findings_sheets)} sheets: {names}.")])
+        if len(facts.claims_sheets) > 1:
+            out.add([text(f"The claims are split over {len(facts.claims_sheets)} sheets: {', '.join(facts.claims_sheets)}.")])
+        out.add()
+
+    # ---- top codes and pairs
+    out.add([text("Codes with the most findings", styles.STYLE_SUBTITLE), None, None, None,
+             text("Pairs with the most findings", styles.STYLE_SUBTITLE)])
+    out.add([text(h, styles.STYLE_HEADER) for h in ("Code", "Findings", "Errors")] + [None]
+            + [text(h, styles.STYLE_HEADER) for h in ("Code", "Related code", "Findings")])
+    codes = list(facts.top_codes.itertuples(index=False, name=None))
+    pairs = list(facts.top_pairs.itertuples(index=False, name=None))
+    for index in range(max(len(codes), len(pairs), 1)):
+        row: list = [None] * 7
+        if index < len(codes):
+            code, count, errors = codes[index]
+            row[0:3] = [text(code, styles.STYLE_CODE), m.cell(int(count), styles.STYLE_INTEGER), m.cell(int(errors), styles.STYLE_INTEGER)]
+        if index < len(pairs):
+            a, b, count = pairs[index]
+            row[4:7] = [text(a, styles.STYLE_CODE), text(b, styles.STYLE_CODE), m.cell(int(count), styles.STYLE_INTEGER)]
+        if not codes and not pairs:
+            row[0] = text("No findings.", note)
+        out.add(row)
+    out.add()
+
+    # ---- data used
+    out.add([text("Reference data used", styles.STYLE_SUBTITLE)])
+    out.add([text(h, styles.STYLE_HEADER) for h in ("Table", "Setting", "Vintage", "Origin", "Rows")])
+    for version in facts.versions:
+        out.add([
+            text(str(getattr(version, "table", "")).upper(), label),
+            text(str(getattr(version, "setting", ""))),
+            m.safe_value(getattr(version, "vintage", None)) or text("undated"),
+            text(str(getattr(version, "origin", ""))),
+            m.cell(getattr(version, "rows", None), styles.STYLE_INTEGER),
+        ])
+    if not facts.versions:
+        out.add([text("No reference tables were reported by the checker.", note)])
+    out.add([text("Data version: " + facts.data_version, note)])
+
+    # ---- charts, to the right of the tables
+    bar = charts.findings_by_family_bar(ws, family_first, family_last, 1, 2, list(SEVERITIES))
+    ws.add_chart(bar, f"{CHART_ANCHOR_COLUMN}4")
+    pie = charts.findings_by_severity_pie(ws, severity_first, severity_last, 1, 2, list(SEVERITIES))
+    ws.add_chart(pie, f"{CHART_ANCHOR_COLUMN}20")
+
+
+def _match_format(ws, cells: str, other_column: str) -> None:
+    """Turn a live count red when it differs from the checker's number beside it (edited)."""
+    first = cells.split(":")[0]
+    column, row = first[0], first[1:]
+    ws.conditional_formatting.add(
+        cells,
+        FormulaRule(
+            formula=[f"${column}{row}<>${other_column}{row}"],
+            fill=PatternFill("solid", bgColor=styles.SEVERITY_FILLS["warning"]),
+            font=Font(bold=True),
+        ),
+    )

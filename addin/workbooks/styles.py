@@ -1,0 +1,166 @@
+"""The look of every generated workbook: fonts, fills, number formats, widths, print setup.
+
+One place, so the report and the templates look like one product. Styles are registered as
+named styles (``register(wb)``) so streamed cells only carry a style name, which keeps
+write-only mode fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet.properties import PageSetupProperties
+
+FONT_NAME = "Calibri"
+FONT_SIZE = 11
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+INTEGER_FORMAT = "#,##0"
+SECONDS_FORMAT = "0.00"
+
+# Severity colours (fill, font) shared by conditional formats and legends.
+NAVY = "1F3864"
+SEVERITY_FILLS = {"error": "F8CBAD", "warning": "FFE699", "info": "DDEBF7", "rejected": "D9D9D9"}
+SEVERITY_FONTS = {"error": "9C0006", "warning": "7F6000", "info": "1F4E78", "rejected": "404040"}
+OK_FILL = "E2EFDA"
+OK_FONT = "375623"
+INPUT_FILL = "FFF2CC"  # cells a user types into (templates)
+
+_thin = Side(style="thin", color="BFBFBF")
+_header_border = Border(bottom=Side(style="medium", color=NAVY))
+
+# Named styles: name -> factory (a fresh NamedStyle per workbook).
+STYLE_HEADER = "cpt header"
+STYLE_TITLE = "cpt title"
+STYLE_SUBTITLE = "cpt subtitle"
+STYLE_LABEL = "cpt label"
+STYLE_TEXT = "cpt text"
+STYLE_WRAP = "cpt wrap"
+STYLE_DATE = "cpt date"
+STYLE_DATETIME = "cpt datetime"
+STYLE_INTEGER = "cpt integer"
+STYLE_LINK = "cpt link"
+STYLE_LINK_INT = "cpt link integer"
+STYLE_INPUT = "cpt input"
+STYLE_INPUT_DATE = "cpt input date"
+STYLE_FORMULA = "cpt formula"
+STYLE_NOTE = "cpt note"
+STYLE_CODE = "cpt code"
+
+
+def _named(name: str, **kwargs) -> NamedStyle:
+    kwargs.setdefault("font", Font(name=FONT_NAME, size=FONT_SIZE))
+    kwargs.setdefault("alignment", Alignment(vertical="top"))
+    return NamedStyle(name=name, **kwargs)
+
+
+def _styles() -> list[NamedStyle]:
+    return [
+        _named(
+            STYLE_HEADER,
+            font=Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", fgColor=NAVY),
+            alignment=Alignment(vertical="center", wrap_text=True),
+            border=_header_border,
+        ),
+        _named(STYLE_TITLE, font=Font(name=FONT_NAME, size=16, bold=True, color=NAVY),
+               alignment=Alignment(vertical="center")),
+        _named(STYLE_SUBTITLE, font=Font(name=FONT_NAME, size=12, bold=True, color=NAVY),
+               alignment=Alignment(vertical="bottom"),
+               border=Border(bottom=Side(style="thin", color=NAVY))),
+        _named(STYLE_LABEL, font=Font(name=FONT_NAME, size=FONT_SIZE, bold=True)),
+        _named(STYLE_TEXT, number_format="@"),
+        _named(STYLE_WRAP, alignment=Alignment(vertical="top", wrap_text=True)),
+        _named(STYLE_DATE, number_format=DATE_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+        _named(STYLE_DATETIME, number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+        _named(STYLE_INTEGER, number_format=INTEGER_FORMAT),
+        _named(STYLE_LINK, font=Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single")),
+        _named(STYLE_LINK_INT, number_format="0",
+               font=Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single")),
+        _named(STYLE_INPUT, number_format="@", fill=PatternFill("solid", fgColor=INPUT_FILL),
+               border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin)),
+        _named(STYLE_INPUT_DATE, number_format=DATE_FORMAT, fill=PatternFill("solid", fgColor=INPUT_FILL),
+               border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin),
+               alignment=Alignment(horizontal="left", vertical="top")),
+        _named(STYLE_FORMULA, alignment=Alignment(vertical="top", wrap_text=True),
+               fill=PatternFill("solid", fgColor="F2F2F2")),
+        _named(STYLE_NOTE, font=Font(name=FONT_NAME, size=10, italic=True, color="595959"),
+               alignment=Alignment(vertical="top", wrap_text=False)),
+        _named(STYLE_CODE, number_format="@", font=Font(name=FONT_NAME, size=FONT_SIZE, bold=True)),
+    ]
+
+
+def register(workbook: Workbook) -> Workbook:
+    """Add the project's named styles to a workbook (idempotent)."""
+    existing = set(workbook.named_styles)
+    for style in _styles():
+        if style.name not in existing:
+            workbook.add_named_style(style)
+    return workbook
+
+
+# ---------------------------------------------------------------------------- widths
+def text_width(values: Iterable[object], minimum: float = 6, maximum: float = 60) -> float:
+    """A column width (in characters) that fits the longest value, within bounds."""
+    longest = 0
+    for value in values:
+        if value is None:
+            continue
+        text = str(value)
+        longest = max(longest, max((len(line) for line in text.splitlines()), default=0))
+    return float(min(max(longest + 2, minimum), maximum))
+
+
+def series_width(header: str, column: pd.Series, maximum: float = 60, sample: int = 5000) -> float:
+    """Width for a DataFrame column: header and the 99th-percentile text length of a sample.
+
+    A percentile rather than the maximum so one freak value does not make a column huge.
+    """
+    head = column.iloc[:sample] if len(column) > sample else column
+    if len(head) == 0:
+        return text_width([header], maximum=maximum)
+    if pd.api.types.is_datetime64_any_dtype(head):
+        lengths = np.array([10])
+    else:
+        texts = head.astype("string").fillna("")
+        lengths = texts.str.len().to_numpy(dtype=float, na_value=0)
+    body = float(np.percentile(lengths, 99)) if len(lengths) else 0.0
+    header_len = max((len(part) for part in str(header).split()), default=0)
+    # headers wrap on spaces (header style), so the longest word must fit; bold needs a bit more
+    return float(min(max(body + 2, header_len * 1.1 + 3, 6), maximum))
+
+
+def set_widths(ws, widths: Sequence[float], first_column: int = 1) -> None:
+    """Set column widths (call before the first row on a write-only sheet)."""
+    for offset, width in enumerate(widths):
+        ws.column_dimensions[get_column_letter(first_column + offset)].width = round(width, 1)
+
+
+# ---------------------------------------------------------------------------- print
+def print_setup(
+    ws,
+    title_rows: str | None = "1:1",
+    landscape: bool = True,
+    fit_width: bool = True,
+    paper_letter: bool = True,
+) -> None:
+    """Landscape, fit all columns to one page wide, repeat the header rows on every page."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if paper_letter:
+        ws.page_setup.paperSize = "1"  # US Letter
+    if fit_width:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_options.gridLines = False
+    ws.oddFooter.center.text = "&A — page &P of &N"
+    ws.oddFooter.center.size = 9

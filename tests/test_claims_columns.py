@@ -1,0 +1,180 @@
+"""Which input column feeds which claim field: aliases, duplicates, numbered columns, --map."""
+
+from __future__ import annotations
+
+import pytest
+
+from addin.claims import read_claims
+from addin.claims.columns import find_header_row, header_key, map_columns, match_header
+from addin.errors import InputFileError
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("Claim ID", "claim_id"),
+        ("Claim #", "claim_id"),
+        ("claim number", "claim_id"),
+        ("ClaimNo", "claim_id"),
+        ("Encounter", "claim_id"),
+        ("MRN", "patient_id"),
+        ("Member ID", "patient_id"),
+        ("Patient Account", "patient_id"),
+        ("Account #", "patient_id"),
+        ("Rendering NPI", "provider_npi"),
+        ("NPI", "provider_npi"),
+        ("Rendering Provider", "provider_npi"),
+        ("DOS", "dos"),
+        ("Date of Service", "dos"),
+        ("service_date", "dos"),
+        ("From Date", "dos"),
+        ("DOS From", "dos"),
+        ("CPT", "cpt"),
+        ("CPT/HCPCS", "cpt"),
+        ("HCPCS", "cpt"),
+        ("Procedure Code", "cpt"),
+        ("Proc Code", "cpt"),
+        ("Code", "cpt"),
+        ("Modifiers", "modifiers"),
+        ("Mods", "modifiers"),
+        ("Mod1", "modifiers"),
+        ("Modifier 4", "modifiers"),
+        ("M2", "modifiers"),
+        ("Units", "units"),
+        ("Qty", "units"),
+        ("Days/Units", "units"),
+        ("DX", "dx"),
+        ("Diagnosis Codes", "dx"),
+        ("ICD-10", "dx"),
+        ("ICD10", "dx"),
+        ("DX12", "dx"),
+        ("Diagnosis 3", "dx"),
+        ("ICD1", "dx"),
+        ("POS", "pos"),
+        ("Place of Service", "pos"),
+    ],
+)
+def test_aliases(header, canonical):
+    hit = match_header(header)
+    assert hit is not None and hit[0] == canonical
+
+
+def test_header_key_ignores_case_space_punctuation():
+    assert header_key(" cpt / HCPCS ") == header_key("CPT-HCPCS") == "cpthcpcs"
+    assert header_key("Claim #") == header_key("Claim No.") == "claimno"
+    assert match_header("Amount") is None and match_header("") is None
+
+
+def test_header_row_below_title_rows_and_best_row_wins():
+    rows = [
+        ["CPT audit for January"],
+        [],
+        ["Code"],  # a lone code-like cell names fewer fields than the real header
+        ["Claim ID", "DOS", "CPT", "Units"],
+        ["C1", "1/5/2026", "99213", "1"],
+    ]
+    assert find_header_row(rows) == 3
+    assert find_header_row([["Amount", "Payer"], ["1", "x"]]) is None
+
+
+def test_better_alias_wins_and_the_other_is_kept_as_extra():
+    mapping = map_columns(["Code", "CPT", "Date", "Service Date"])
+    assert mapping.sources["cpt"] == [1]
+    assert mapping.sources["dos"] == [3]
+    assert mapping.extras == [0, 2]
+    assert any('"CPT"' in n and '"Code"' in n for n in mapping.notes)
+
+
+def test_mod1_to_mod4_and_dx1_to_dx12(tmp_path):
+    header = ["CPT", "DOS", "Mod1", "Mod2", "Mod3", "Mod4"] + [f"DX{i}" for i in range(1, 13)]
+    row = ["99213", "1/5/2026", "25", "59", "", "lt"] + [f"Z{i:02d}.0" for i in range(1, 13)]
+    result = read_claims([header, row])
+    line = result.lines.iloc[0]
+    assert (line["mod1"], line["mod2"], line["mod3"], line["mod4"]) == ("25", "59", "LT", "")
+    assert line["modifiers"] == "25,59,LT"
+    assert line["dx"] == ",".join(f"Z{i:02d}.0" for i in range(1, 13))
+    assert result.meta["column_mapping"]["modifiers"] == ["Mod1", "Mod2", "Mod3", "Mod4"]
+
+
+def test_more_than_four_modifiers_kept_in_modifiers():
+    result = read_claims([["CPT", "DOS", "Modifiers"], ["99213", "1/5/2026", "25 59;XS,LT RT"]])
+    line = result.lines.iloc[0]
+    assert line["modifiers"] == "25,59,XS,LT,RT"
+    assert [line[f"mod{i}"] for i in range(1, 5)] == ["25", "59", "XS", "LT"]
+
+
+def test_duplicate_headers_both_feed_or_both_kept():
+    header = ["CPT", "DOS", "Modifier", "Modifier", "Note", "Note"]
+    result = read_claims([header, ["99213", "1/5/2026", "59", "XS", "a", "b"]])
+    result.verify()
+    assert result.lines["modifiers"].tolist() == ["59,XS"]
+    assert result.lines["Note"].tolist() == ["a"] and result.lines["Note.1"].tolist() == ["b"]
+    assert list(result.raw.columns) == [
+        "row",
+        "CPT",
+        "DOS",
+        "Modifier",
+        "Modifier.1",
+        "Note",
+        "Note.1",
+    ]
+    assert any('duplicate header "Note"' in n for n in result.meta["notes"])
+    assert result.meta["column_mapping"]["modifiers"] == ["Modifier", "Modifier"]
+
+
+def test_two_code_columns_first_used_second_kept():
+    result = read_claims([["CPT", "CPT", "DOS"], ["99213", "99214", "1/5/2026"]])
+    assert result.lines["cpt"].tolist() == ["99213"]
+    assert result.lines["CPT.1"].tolist() == ["99214"]
+
+
+def test_map_overrides_aliases():
+    header = ["Line Item", "Proc", "CPT", "When", "Member"]
+    row = ["x", "99213", "11111", "1/5/2026", "P9"]
+    result = read_claims(
+        [header, row], column_map={"cpt": "Line Item", "dos": "When", "patient_id": "Member"}
+    )
+    assert result.lines["cpt"].tolist() == ["X"]  # kept as typed (upper-cased); rules judge it
+    assert result.lines["patient_id"].tolist() == ["P9"]
+    result = read_claims([header, row], column_map={"cpt": "proc", "dos": "When"})
+    assert result.lines["cpt"].tolist() == ["99213"]
+    assert result.lines["CPT"].tolist() == ["11111"]  # the alias match yields to --map
+    assert result.meta["column_mapping"]["cpt"] == "Proc"
+
+
+def test_map_finds_header_with_no_alias_and_multi_values():
+    header = ["Billing Item", "Svc Dt", "M-A", "M-B", "Dx Primary", "Dx Secondary"]
+    row = ["99213", "1/5/2026", "25", "59", "I10", "E11.9"]
+    result = read_claims(
+        [["Export"], header, row],
+        column_map={
+            "cpt": "Billing Item",
+            "dos": "Svc Dt",
+            "modifiers": ["M-A", "M-B"],
+            "dx": ["Dx Primary", "Dx Secondary"],
+        },
+    )
+    assert result.meta["header_row"] == 2
+    line = result.lines.iloc[0]
+    assert (line["cpt"], line["modifiers"], line["dx"]) == ("99213", "25,59", "I10,E11.9")
+
+
+def test_map_missing_header_is_named():
+    with pytest.raises(InputFileError, match='--map units="Qty Billed": no column "Qty Billed"'):
+        read_claims([["CPT", "DOS"], ["99213", "1/5/2026"]], column_map={"units": "Qty Billed"})
+
+
+def test_map_unknown_field_is_named():
+    with pytest.raises(InputFileError, match='unknown column "procedure"'):
+        read_claims([["CPT", "DOS"], ["99213", "1/5/2026"]], column_map={"procedure": "CPT"})
+
+
+def test_extra_header_colliding_with_line_column_is_suffixed():
+    result = read_claims([["CPT", "DOS", "row", "mod1x"], ["99213", "1/5/2026", "7", "a"]])
+    assert "row_input" in result.lines.columns and result.lines["row"].tolist() == [2]
+    assert "row_input" in result.raw.columns
+
+
+def test_map_of_code_column_not_found_is_named():
+    with pytest.raises(InputFileError, match='column "Proc Code" \\(--map cpt=...\\).*"CPT"'):
+        read_claims([["CPT", "DOS"], ["99213", "1/5/2026"]], column_map={"cpt": "Proc Code"})
