@@ -491,6 +491,47 @@ class ReferenceData:
         out["status_text"] = [indicators.STATUS_TEXT.get(s, "") for s in status]
         return out
 
+    def descriptions_frame(
+        self, codes: np.ndarray | pd.Series | list[str], date_of_service: dt.date | None = None
+    ) -> pd.DataFrame:
+        """Vector twin of the description fields of :meth:`code_info`, aligned with ``codes``:
+        ``code, category, known, active, inactive_reason, description, plain_description``.
+
+        Same sources in the same order (RVU description, then HCPCS Level II text; the
+        project's plain summary separately). Each distinct code is looked up once, since a
+        column of claims repeats a few thousand codes (``CPT_DESC_TABLE``).
+        """
+        dos = self._dos(date_of_service)
+        codes = np.asarray(codes, dtype=object)
+        positions, unique = pd.factorize(codes, use_na_sentinel=False)
+        unique = np.asarray(unique, dtype=object)
+        status = self.code_status_frame(unique, dos)
+        description = status["description"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        missing = description == ""
+        hcpcs = self._hcpcs_codes(dos)
+        if missing.any() and len(hcpcs):
+            found = hcpcs.reindex(unique[missing])
+            long = found["long_description"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+            short = found["short_description"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+            description[missing] = np.where(long != "", long, short)
+        if len(self.notes) and "description" in self.notes.columns:
+            plain = self.notes["description"].reindex(unique).fillna("").astype(str).str.strip()
+            plain = plain.to_numpy(dtype=object)
+        else:
+            plain = np.full(len(unique), "", dtype=object)
+        frame = pd.DataFrame(
+            {
+                "code": unique,
+                "category": status["category"].to_numpy(dtype=object),
+                "known": status["known"].to_numpy(dtype=bool),
+                "active": status["active"].to_numpy(dtype=bool),
+                "inactive_reason": status["inactive_reason"].to_numpy(dtype=object),
+                "description": description,
+                "plain_description": plain,
+            }
+        )
+        return frame.take(positions).reset_index(drop=True)
+
     # ------------------------------------------------------------------ one code
     def code_info(
         self,

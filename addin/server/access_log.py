@@ -2,17 +2,21 @@
 
 Query strings, bodies, headers and path parameters (codes) are never written; the route is
 logged as its template (``/api/code/{code}``). Uvicorn's own access log, which prints the full
-URL, is switched off by ``cpt-addin serve``.
+URL, is switched off by ``cpt-addin serve``. An unhandled error becomes a 500 answer here and
+is logged by type and traceback frames only: exception messages may quote claim content.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import traceback
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("addin.server.access")
+error_logger = logging.getLogger("addin.server.errors")
 
 
 def route_template(scope: Scope) -> str:
@@ -34,15 +38,27 @@ class AccessLog:
             return
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def recording_send(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status, started = int(message["status"]), True
             await send(message)
 
         try:
             await self.app(scope, receive, recording_send)
+        except Exception as exc:  # the last line of defence: never a traceback with content
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            error_logger.error("%s %s failed: %s\n%s", scope.get("method", "?"), route_template(scope),
+                               type(exc).__name__, frames)
+            if not started:
+                body = json.dumps({"detail": f"internal server error ({type(exc).__name__})"}).encode()
+                await send({"type": "http.response.start", "status": 500,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+            status = 500
         finally:
             elapsed_ms = (time.perf_counter() - start) * 1000
             logger.info(

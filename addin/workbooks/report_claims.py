@@ -44,11 +44,11 @@ def claim_status(raw: pd.DataFrame, line_status: pd.DataFrame, rejected: pd.Data
     messages = messages.astype(object).map(_join_messages)
     rejected_rows = set(pd.to_numeric(rejected["row"], errors="coerce").dropna().astype(int)) if len(rejected) else set()
     is_rejected = np.isin(rows, list(rejected_rows)) if rejected_rows else np.zeros(len(rows), bool)
-    worst = worst.to_numpy(dtype=object)
+    worst = worst.to_numpy(dtype=object).copy()
     worst[is_rejected] = STATUS_REJECTED
     if is_rejected.any():
         reasons = rejected.drop_duplicates("row").set_index("row")["reason"].reindex(rows[is_rejected])
-        msgs = messages.to_numpy(dtype=object)
+        msgs = messages.to_numpy(dtype=object).copy()
         msgs[is_rejected] = ["Rejected: " + str(r) for r in reasons]
         messages = pd.Series(msgs, index=status.index)
     status["status"] = worst

@@ -6,6 +6,7 @@ split over ``Findings``, ``Findings 2``, ...; the Summary says so.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,7 +124,9 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
     table.tableColumns = [
         TableColumn(id=i + 1, name=header) for i, (_, header) in enumerate(FINDINGS_SHEET_COLUMNS)
     ]
-    ws.add_table(table)
+    with warnings.catch_warnings():  # "add table columns manually": done above
+        warnings.simplefilter("ignore", UserWarning)
+        ws.add_table(table)
     _severity_formats(ws, f"{SEVERITY_COLUMN}2:{SEVERITY_COLUMN}{last_row}")
 
 

@@ -449,7 +449,9 @@ def to_dates(
         if bad is not None:
             raise ctx.fail(bad, column, "missing date")
     if missing.all():  # a column the layout lost (derived PTP has no effective date)
-        return pd.Series(np.full(len(text), np.datetime64("NaT"), "datetime64[s]"), index=text.index)
+        return pd.Series(
+            np.full(len(text), np.datetime64("NaT"), "datetime64[s]"), index=text.index
+        )
     lengths = pc.utf8_length(arr)
     if pc.any(pc.greater(lengths, 10)).as_py():
         with_time = pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
