@@ -69,7 +69,8 @@ class Setting(str, Enum):
 def normalize_code(value: object) -> str | None:
     """Return a code as canonical text, or None for an empty cell.
 
-    ``47383.0`` -> ``"47383"``, ``100`` -> ``"00100"``, ``" 0397t "`` -> ``"0397T"``.
+    ``47383.0`` -> ``"47383"``, ``100`` -> ``"00100"`` (anesthesia codes lose their zeros in
+    Excel), ``" 0397t "`` -> ``"0397T"``.
     The result is not validated; see :func:`code_category`.
     """
     if value is None:
@@ -77,21 +78,28 @@ def normalize_code(value: object) -> str | None:
     if isinstance(value, bool):
         return str(value).upper()
     if isinstance(value, (int, np.integer)):
-        return str(int(value)).zfill(CODE_LENGTH)
+        return _pad_lost_zeros(str(int(value)))
     if isinstance(value, (float, np.floating)):
         if math.isnan(value):
             return None
         if float(value).is_integer() and 0 <= value < 100000:
-            return str(int(value)).zfill(CODE_LENGTH)
+            return _pad_lost_zeros(str(int(value)))
         return str(value).strip().upper()
     text = str(value).strip().upper()
     if not text:
         return None
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
-    if text.isdigit() and len(text) < CODE_LENGTH:
-        text = text.zfill(CODE_LENGTH)
-    return text
+    return _pad_lost_zeros(text)
+
+
+def _pad_lost_zeros(digits: str) -> str:
+    """Restore the zeros a spreadsheet dropped from a number: only the anesthesia range
+    00100–01999 starts with zeros, so ``100`` -> ``00100`` while ``4738`` stays ``4738``
+    (a malformed code the rules report, not a silently different code)."""
+    if digits.isdigit() and len(digits) < CODE_LENGTH and 100 <= int(digits) <= 1999:
+        return digits.zfill(CODE_LENGTH)
+    return digits
 
 
 def code_category(code: str | None) -> str | None:

@@ -5,6 +5,8 @@ The CLI (`cpt-addin lookup`), ``CPT_DESC``/``CPT_INFO`` and the server share the
 
 from __future__ import annotations
 
+import datetime as dt
+
 from addin.reference import indicators
 from addin.reference.models import CodeInfo
 
@@ -18,18 +20,80 @@ def short_description(info: CodeInfo) -> str:
 
     Unknown or malformed codes get a clear message instead.
     """
-    if info.category is None:
-        return f"Invalid code format {info.code or '(empty)'}: expected 5 characters such as 47383, 0397T or G0364"
-    if not info.known:
-        return f"Unknown code {info.code}: not in the loaded CMS tables"
-    text = info.description or info.plain_description
+    return describe_code(
+        info.code,
+        info.category,
+        info.known,
+        info.active,
+        info.description,
+        info.plain_description,
+        info.date_of_service,
+        info.inactive_reason,
+    )
+
+
+def describe_code(
+    code: str,
+    category: str | None,
+    known: bool,
+    active: bool,
+    description: str,
+    plain_description: str,
+    date_of_service: dt.date,
+    inactive_reason: str = "",
+) -> str:
+    """:func:`short_description` from plain values (the vector form calls it per code)."""
+    if category is None:
+        return f"Invalid code format {code or '(empty)'}: expected 5 characters such as 47383, 0397T or G0364"
+    if not known:
+        return f"Unknown code {code}: not in the loaded CMS tables"
+    text = description or plain_description
     if not text:
-        text = f"{info.category} code; {NO_LICENSED_TEXT}"
-    elif not info.description and info.category.startswith("CPT"):
+        text = f"{category} code; {NO_LICENSED_TEXT}"
+    elif not description and category.startswith("CPT"):
         text = f"{text} (plain-language summary; {NO_LICENSED_TEXT})"
-    if not info.active:
-        text += f" [inactive on {info.date_of_service.isoformat()}: {info.inactive_reason}]"
+    if not active:
+        text += f" [inactive on {date_of_service.isoformat()}: {inactive_reason}]"
     return text
+
+
+def short_descriptions(frame, date_of_service: dt.date) -> list[str]:
+    """:func:`short_description` for every row of ``ReferenceData.descriptions_frame``;
+    an empty code gives an empty text (an empty cell stays empty)."""
+    columns = [
+        frame[name].tolist()
+        for name in ("code", "category", "known", "active", "description", "plain_description", "inactive_reason")
+    ]
+    cache: dict[str, str] = {}
+    out = []
+    for code, category, known, active, description, plain, reason in zip(*columns, strict=True):
+        text = cache.get(code)
+        if text is None:
+            text = "" if not code else describe_code(
+                code, category, known, active, description, plain, date_of_service, reason
+            )
+            cache[code] = text
+        out.append(text)
+    return out
+
+
+def mue_line(info: CodeInfo) -> str:
+    """``MUE (practitioner): 1 unit(s) per day — MAI 2 …; rationale: …`` (card and CPT_MUE)."""
+    if info.mue is None:
+        return f"MUE ({info.setting}): none published for this code"
+    mue = info.mue
+    return f"MUE ({mue.setting}): {mue.mue_units} unit(s) per day — {mue.mai_text}; rationale: {mue.rationale or 'n/a'}"
+
+
+def addon_line(info: CodeInfo) -> str:
+    """The add-on facts of a code in one line (card and CPT_ADDON); ``""`` when none."""
+    parts = []
+    if info.addon is not None:
+        primaries = ", ".join(info.addon.primaries) or "contractor-defined"
+        parts.append(f"Add-on code, {info.addon.type_text}. Primary codes: {primaries}")
+    if info.addon_for:
+        parts.append(f"Primary for add-on codes: {', '.join(info.addon_for)}")
+    return ". ".join(parts)
 
 
 def code_card(info: CodeInfo) -> list[str]:
@@ -59,10 +123,7 @@ def code_card(info: CodeInfo) -> list[str]:
         lines.append(f"Team surgery (66): {fee.team_surg} — {indicators.describe(indicators.TEAM_SURG_TEXT, fee.team_surg)}")
     else:
         lines.append("Fee schedule: not in the loaded RVU file")
-    if info.mue is not None:
-        lines.append(f"MUE ({info.mue.setting}): {info.mue.mue_units} unit(s) per day — {info.mue.mai_text}; rationale: {info.mue.rationale or 'n/a'}")
-    else:
-        lines.append(f"MUE ({info.setting}): none published for this code")
+    lines.append(mue_line(info))
     if info.addon is not None:
         primaries = ", ".join(info.addon.primaries) or "contractor-defined"
         lines.append(f"Add-on code, {info.addon.type_text}. Primary codes: {primaries}")

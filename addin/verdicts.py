@@ -105,6 +105,28 @@ def suggested_modifier(column_1_code: str, column_2_code: str) -> tuple[str, str
     return f"the X modifier that fits — {x_list} — or 59 if none fits", column_2_code, "column_2"
 
 
+def edit_summary(edit_indicator: int, column_1: str, column_2: str) -> str:
+    """The verdict on one edit, without modifiers, in one short cell (spill tables).
+
+    Same policy as :func:`pair_verdict`: indicator 0 never bypassed; indicator 1 bypassed
+    by the modifier :func:`suggested_modifier` names, on the line it names.
+    """
+    if edit_indicator != 1:
+        return (
+            f"CONFLICT: {column_2} is denied with {column_1}; no modifier bypasses "
+            f"(indicator {edit_indicator}). Report {column_1} only."
+        )
+    if is_em_code(column_1) or is_em_code(column_2):
+        modifier, code, _ = suggested_modifier(column_1, column_2)
+        fix = f"{modifier.split(' ')[0]} on {code}"
+    else:
+        fix = f"{'/'.join(X_MODIFIERS)} (or 59) on {column_2}"
+    return (
+        f"CONFLICT: {column_2} is denied with {column_1} unless the services were distinct; "
+        f"then {fix} bypasses it (indicator 1)."
+    )
+
+
 class PairVerdict(BaseModel):
     """The answer to "may these two codes be billed together?"."""
 

@@ -82,7 +82,7 @@ NCCI_ASSOCIATED = {
 }
 ANATOMIC_FAMILIES = {"", "side", "eyelid", "finger", "toe", "coronary"}
 # Codes on sample-claim lines that are wrong on purpose (bad format / unknown / blank cell).
-INTENTIONALLY_UNKNOWN = {"4738", "99999", ""}
+INTENTIONALLY_UNKNOWN = {"4738", "473833", "99999", ""}
 INTENTIONALLY_BAD_MODIFIERS = {"ZZ"}
 
 

@@ -135,6 +135,10 @@ def test_lf_line_endings_are_read_too():
     assert len(parse("ccipra-v322r0-f1.txt", txt(ending="\n")).frame) == 3
 
 
+def test_dos_end_of_file_mark_is_ignored():
+    assert len(parse("ccipra-v322r0-f1.txt", txt() + b"\x1a").frame) == 3
+
+
 def test_excerpt_truncated_last_record_is_refused_with_its_line():
     """The excerpt is cut mid-record after line 160: refused, naming line 161."""
     error = refused(EXCERPT.name, need(EXCERPT).read_bytes())

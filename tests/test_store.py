@@ -296,6 +296,20 @@ def test_folder_import_is_recursive_and_ignores_readme(store, tmp_path):
     assert sorted(r.table for r in store.records()) == ["mue", "ptp"]
 
 
+def test_unknown_files_are_skipped_in_folders_but_refused_when_named(store, tmp_path):
+    """A CMS zip also holds files cpt-addin does not use (ANES, LOCCO...): skip those."""
+    folder = tmp_path / "rvu26a"
+    other = write(
+        folder, "ANES2026.csv", b"Contractor,Locality,Locality Name,Conv Factor\n01112,05,CA,20.1\n"
+    )
+    write(folder, "ccipra-v322r0-f1.txt", ptp_txt())
+    result = store.import_paths([folder])
+    assert [o.status for o in result.outcomes] == [SKIPPED, IMPORTED]
+    assert "not a layout cpt-addin knows" in result.outcomes[0].message
+    named = store.import_paths([other])
+    assert named.outcomes[0].status == REFUSED
+
+
 def make_zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -211,7 +211,9 @@ LINES: list[Line] = [
          ("modifier",)),
     # --- code problems ---------------------------------------------------------------------
     Line("CLM-26-0023", "PT-0009", NPI["FM"], D(8, 3), "4738", "", 1, "C22.0", "11",
-         "Four-digit code: bad format", ("code",)),
+         "Four-digit code (a digit missing): bad format, or unknown 04738 if the reader re-pads it", ("code",)),
+    Line("CLM-26-0023", "PT-0009", NPI["FM"], D(8, 3), "473833", "", 1, "C22.0", "11",
+         "Six-digit code (a digit typed twice): bad format", ("code",)),
     Line("CLM-26-0023", "PT-0009", NPI["FM"], D(8, 3), "99999", "", 1, "R10.11", "11",
          "Well-formed but unknown code", ("code",)),
     Line("CLM-26-0023", "PT-0009", NPI["FM"], D(8, 3), "99243", "", 1, "R10.11", "11",

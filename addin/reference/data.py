@@ -491,6 +491,21 @@ class ReferenceData:
         out["status_text"] = [indicators.STATUS_TEXT.get(s, "") for s in status]
         return out
 
+    def known_codes(self, date_of_service: dt.date | None = None) -> np.ndarray:
+        """Every code a table that answers for the date knows (RVU, HCPCS, notes, any MUE):
+        exactly the codes :meth:`code_status_frame` marks ``known``."""
+        dos = self._dos(date_of_service)
+        parts = [np.asarray(self._hcpcs_codes(dos).index, dtype=object),
+                 np.asarray(self.notes.index, dtype=object)]
+        rvu = self.version_for(schema.RVU, schema.ALL_SETTINGS, dos)
+        if rvu is not None:
+            parts.append(np.asarray(self._rvu_global(rvu).index, dtype=object))
+        for setting in ("practitioner", "hospital", "dme"):
+            mue = self.version_for(schema.MUE, setting, dos)
+            if mue is not None:
+                parts.append(np.asarray(self._mue_frame(mue).index, dtype=object))
+        return pd.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=object)
+
     def descriptions_frame(
         self, codes: np.ndarray | pd.Series | list[str], date_of_service: dt.date | None = None
     ) -> pd.DataFrame:

@@ -41,8 +41,8 @@ from addin.codes import Setting, encode_codes, pair_keys
 from addin.errors import CptAddinError, InputFileError
 from addin.reference import schema
 from addin.reference.importers.common import Hints, ParsedTable, SkippedFile, parse_vintage
-from addin.reference.importers.detect import parse_source
-from addin.reference.importers.sources import iter_sources
+from addin.reference.importers.detect import UnknownLayoutError, parse_source
+from addin.reference.importers.sources import PendingSource, iter_sources
 from addin.reference.paths import store_dir
 
 MANIFEST = "manifest.json"
@@ -174,7 +174,7 @@ class Store:
 
     def _stage_one(
         self,
-        pending,
+        pending: PendingSource,
         hints: Hints,
         existing: list[schema.ImportRecord],
         staged: list[_Staged],
@@ -190,6 +190,10 @@ class Store:
             return FileOutcome(source.name, ALREADY, record=known)
         try:
             parsed = parse_source(source, hints)
+        except UnknownLayoutError as exc:
+            if pending.explicit:
+                return FileOutcome(source.name, REFUSED, error=exc, message=str(exc))
+            return FileOutcome(source.name, SKIPPED, message=f"{exc.reason.split(':')[0]}")
         except InputFileError as exc:
             return FileOutcome(source.name, REFUSED, error=exc, message=str(exc))
         except (ValueError, KeyError, IndexError, TypeError, pa.ArrowException) as exc:

@@ -43,9 +43,11 @@ def findings_by_family_bar(
     chart.y_axis.majorGridlines = None
     chart.x_axis.delete = False
     chart.y_axis.delete = False
+    chart.x_axis.scaling.orientation = "maxMin"  # first family at the top, as in the table
+    chart.x_axis.tickLblSkip = 1
     chart.legend.position = "b"
-    chart.height = 7.5
-    chart.width = 15
+    chart.height = 11
+    chart.width = 16
     for offset, severity in enumerate(severities):
         column = first_value_column + offset
         data = Reference(ws, min_col=column, min_row=first_row - 1, max_row=last_row)
@@ -77,8 +79,12 @@ def findings_by_severity_pie(
     chart.dataLabels = DataLabelList()
     chart.dataLabels.showVal = True
     chart.dataLabels.showPercent = False
+    chart.dataLabels.showCatName = False
+    chart.dataLabels.showSerName = False
+    chart.dataLabels.showLegendKey = False
+    chart.dataLabels.position = "outEnd"
     chart.legend.position = "r"
     chart.height = 7.5
-    chart.width = 11
+    chart.width = 12
     return chart
 

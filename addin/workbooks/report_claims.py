@@ -97,9 +97,15 @@ def _write_part(workbook, title: str, headers: list[str], part: pd.DataFrame, wi
     styles.set_widths(ws, widths)
     ws.freeze_panes = "E2"
     styles.print_setup(ws)
+    height = styles.row_height(headers, widths, bold=True)
+    if height:
+        ws.row_dimensions[1].height = height
     ws.append([maker.text(h, styles.STYLE_HEADER) for h in headers])
     for values in part.itertuples(index=False, name=None):
-        ws.append([maker.safe_value(v) for v in values])
+        out = [maker.safe_value(v) for v in values]
+        out[0] = maker.cell(out[0], styles.STYLE_CENTER)
+        out[2] = maker.cell(out[2], styles.STYLE_CENTER)
+        ws.append(out)
     last_row = max(len(part) + 1, 2)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
     status_formats(ws, f"A2:{get_column_letter(len(headers))}{last_row}", status_column="B")

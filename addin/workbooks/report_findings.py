@@ -98,7 +98,11 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
     styles.set_widths(ws, widths)
     ws.freeze_panes = "B2"
     styles.print_setup(ws)
-    ws.append([maker.text(header, styles.STYLE_HEADER) for _, header in FINDINGS_SHEET_COLUMNS])
+    headers = [header for _, header in FINDINGS_SHEET_COLUMNS]
+    height = styles.row_height(headers, widths, bold=True)
+    if height:
+        ws.row_dimensions[1].height = height
+    ws.append([maker.text(header, styles.STYLE_HEADER) for header in headers])
     last_column = get_column_letter(len(FINDINGS_SHEET_COLUMNS))
     if part.empty:
         ws.append([None, maker.text("No findings: every checked line passed every rule.", styles.STYLE_NOTE)])
@@ -112,6 +116,8 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
             link = maker.cell(int(row_number), styles.STYLE_LINK_INT)
             link.hyperlink = Hyperlink(ref="A1", location=target, tooltip="Go to this row on the Claims sheet")
             out[0] = link
+        if out[13] is not None:
+            out[13] = maker.cell(out[13], styles.STYLE_CENTER)
         ws.append(out)
     last_row = len(part) + 1
     ref = f"A1:{last_column}{last_row}"

@@ -13,33 +13,37 @@ import pandas as pd
 from addin.explain import short_description
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
 from addin.workbooks import styles
+from addin.workbooks.rows import RowWriter
 from addin.workbooks.safe_cells import CellMaker
 
+# Both tables of the Reference sheet share its columns, so long texts of the PTP table sit in
+# the wide columns of the codes table. (field, header, width, wrap)
 CODE_HEADERS = [
-    ("code", "Code", 9),
-    ("lines", "Lines", 8),
-    ("findings", "Findings", 10),
-    ("category", "Code set", 22),
-    ("status", "Status", 30),
-    ("description", "Description", 70),
-    ("mue", "MUE (units/day)", 10),
-    ("mai", "MUE adjudication", 40),
-    ("addon", "Add-on code", 40),
-    ("global_days", "Global days", 9),
-    ("pctc", "PC/TC", 8),
-    ("sources", "Sources", 40),
+    ("code", "Code", 9, False),
+    ("lines", "Lines", 9, False),
+    ("findings", "Findings", 10, False),
+    ("category", "Code set", 16, True),
+    ("status", "Status on the latest date", 16, True),
+    ("description", "Description", 50, True),
+    ("mue", "MUE units", 9, False),
+    ("mai", "MUE counted", 20, True),
+    ("addon", "Add-on code", 32, True),
+    ("global_days", "Global days", 9, False),
+    ("pctc", "PC/TC", 7, False),
+    ("sources", "Sources", 32, True),
 ]
 PTP_HEADERS = [
     ("column_1", "Column 1"),
     ("column_2", "Column 2"),
     ("modifier_indicator", "Modifier indicator"),
-    ("indicator_text", "What the indicator means"),
-    ("rationale", "Rationale"),
     ("effective_date", "Effective"),
     ("deletion_date", "Deleted after"),
-    ("in_force", "In force on these claims' dates"),
+    ("rationale", "Rationale"),
+    ("in_force", "In force"),
+    ("indicator_text", "What the indicator means"),
     ("source", "Source"),
 ]
+MAI_SHORT = {1: "per line (MAI 1)", 2: "per day, policy (MAI 2)", 3: "per day, clinical (MAI 3)"}
 TABLE_SOURCES = {
     "ptp": "CMS NCCI procedure-to-procedure (PTP) edits: pairs of codes not paid together",
     "mue": "CMS NCCI medically unlikely edits (MUE): most units of a code per line or day",
@@ -54,10 +58,20 @@ def _yes(flag: object) -> str:
     return "yes" if bool(flag) else "no"
 
 
+def _description(info) -> str:
+    """The licensed text, else the project's plain summary (the sheet notes which), else why not."""
+    if info.category and info.known and (info.description or info.plain_description):
+        text = info.description or info.plain_description
+        if not info.active and info.inactive_reason:
+            text += f" [inactive: {info.inactive_reason}]"
+        return text
+    return short_description(info)
+
+
 def code_facts(reference, lines: pd.DataFrame, findings: pd.DataFrame, setting: str) -> pd.DataFrame:
     """One row per distinct code on the claim lines with the facts a coder checks."""
     if lines is None or lines.empty or "cpt" not in lines.columns:
-        return pd.DataFrame(columns=[c for c, _, _ in CODE_HEADERS])
+        return pd.DataFrame(columns=[c for c, *_ in CODE_HEADERS])
     codes = lines["cpt"].astype(str)
     frame = pd.DataFrame({"code": codes, "dos": pd.to_datetime(lines.get("dos"), errors="coerce")})
     frame = frame[frame["code"] != ""]
@@ -88,16 +102,16 @@ def code_facts(reference, lines: pd.DataFrame, findings: pd.DataFrame, setting: 
                 "findings": int(row["findings"]),
                 "category": info.category or "invalid format",
                 "status": status,
-                "description": short_description(info),
+                "description": _description(info),
                 "mue": info.mue.mue_units if info.mue else None,
-                "mai": info.mue.mai_text if info.mue else "",
+                "mai": MAI_SHORT.get(info.mue.mai, f"MAI {info.mue.mai}") if info.mue else "",
                 "addon": addon,
                 "global_days": fee.global_days if fee else "",
                 "pctc": fee.pctc if fee else "",
                 "sources": "; ".join(info.sources),
             }
         )
-    return pd.DataFrame(rows, columns=[c for c, _, _ in CODE_HEADERS])
+    return pd.DataFrame(rows, columns=[c for c, *_ in CODE_HEADERS])
 
 
 def ptp_among(reference, codes: Iterable[str], first: dt.date | None, last: dt.date | None, setting: str) -> pd.DataFrame:
@@ -128,31 +142,51 @@ def write_reference(workbook, facts: pd.DataFrame, edits: pd.DataFrame, dates_te
     """The Reference sheet: code facts, then the PTP edits among those codes."""
     ws = workbook.create_sheet("Reference")
     maker = CellMaker(ws)
-    widths = [w for _, _, w in CODE_HEADERS]
-    ptp_widths = [10, 10, 11, 45, 45, 12, 12, 14, 40]
-    widths = [max(a, b) for a, b in zip(widths, ptp_widths + [0] * (len(widths) - len(ptp_widths)), strict=True)]
-    styles.set_widths(ws, widths)
     styles.print_setup(ws, title_rows=None)
-    ws.append([maker.text("Codes on these claims", styles.STYLE_TITLE)])
-    ws.append([maker.text(f"Facts as of each code's latest date of service on these claims ({dates_text}).", styles.STYLE_NOTE)])
-    ws.append([maker.text(h, styles.STYLE_HEADER) for _, h, _ in CODE_HEADERS])
+    out = RowWriter(ws, [width for *_, width, _ in CODE_HEADERS], maker)
+    wrap_columns = {i for i, (*_, wrap) in enumerate(CODE_HEADERS) if wrap}
+    out.add([maker.text("Codes on these claims", styles.STYLE_TITLE)])
+    out.add([maker.text(
+        f"Facts as of each code's latest date of service on these claims ({dates_text}). Descriptions "
+        "are licensed texts when an RVU or AMA file is imported, else the project's plain-language "
+        "summaries.", styles.STYLE_NOTE)])
+    out.add([maker.text(h, styles.STYLE_HEADER) for _, h, *_ in CODE_HEADERS], wrap=True, bold=True)
     if facts.empty:
-        ws.append([maker.text("No codes: no line was checked.", styles.STYLE_NOTE)])
+        out.add([maker.text("No codes: no line was checked.", styles.STYLE_NOTE)])
     for values in facts.itertuples(index=False, name=None):
-        out = maker.safe_row(values)
-        out[0] = maker.text(values[0], styles.STYLE_CODE)
-        ws.append(out)
-    ws.append([])
-    ws.append([maker.text("PTP edits among these codes", styles.STYLE_TITLE)])
-    ws.append([maker.text("Every episode of every NCCI procedure-to-procedure edit between two codes above (either order).", styles.STYLE_NOTE)])
-    ws.append([maker.text(h, styles.STYLE_HEADER) for _, h in PTP_HEADERS])
+        row = maker.safe_row(values)
+        row[0] = maker.text(values[0], styles.STYLE_CODE)
+        for i in (1, 2, 6, 9, 10):
+            if row[i] is not None:
+                row[i] = maker.cell(row[i], styles.STYLE_CENTER)
+        for i in wrap_columns:
+            if isinstance(row[i], str):
+                row[i] = maker.text(row[i], styles.STYLE_WRAP)
+        out.add(row, wrap=True)
+    out.add()
+    out.add([maker.text("PTP edits among these codes", styles.STYLE_TITLE)])
+    out.add([maker.text(
+        "Every episode of every NCCI procedure-to-procedure edit between two codes above (either "
+        "order). In force: the episode covers some date of service on these claims.", styles.STYLE_NOTE)])
+    out.add([maker.text(h, styles.STYLE_HEADER) for _, h in PTP_HEADERS], wrap=True, bold=True)
     if edits.empty:
-        ws.append([maker.text("No PTP edit between any two of these codes.", styles.STYLE_NOTE)])
+        out.add([maker.text("No PTP edit between any two of these codes.", styles.STYLE_NOTE)])
     for values in edits.itertuples(index=False, name=None):
-        out = maker.safe_row(values)
-        out[0] = maker.text(values[0], styles.STYLE_CODE)
-        out[1] = maker.text(values[1], styles.STYLE_CODE)
-        ws.append(out)
+        row = maker.safe_row(values)
+        row[0] = maker.text(values[0], styles.STYLE_CODE)
+        row[1] = maker.text(values[1], styles.STYLE_CODE)
+        row[2] = maker.cell(row[2], styles.STYLE_CENTER)
+        for i in (5, 7, 8):
+            if isinstance(row[i], str):
+                row[i] = maker.text(row[i], styles.STYLE_WRAP)
+        out.add(row, wrap=True)
+
+
+def plain_doc(doc: str) -> str:
+    """A rule docstring for a cell: markdown marks removed, paragraphs on their own lines."""
+    text = inspect.cleandoc(doc).replace("**", "").replace("``", "")
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    return "\n".join(paragraphs)
 
 
 def rule_docs() -> pd.DataFrame:
@@ -171,7 +205,7 @@ def rule_docs() -> pd.DataFrame:
                 "family": str(getattr(rule, "family", "")),
                 "name": str(getattr(rule, "name", "")),
                 "severity": str(getattr(rule, "severity", "")),
-                "documentation": inspect.cleandoc(str(doc)),
+                "documentation": plain_doc(str(doc)),
             }
         )
     return pd.DataFrame(rows, columns=columns).sort_values(["family", "rule_id"]).reset_index(drop=True)
@@ -191,40 +225,43 @@ def write_about(workbook, rules: pd.DataFrame, versions: list, data_version: str
     """The About sheet: how to read the report, the rules, the tables."""
     ws = workbook.create_sheet("About")
     maker = CellMaker(ws)
-    styles.set_widths(ws, [16, 14, 30, 11, 110])
     styles.print_setup(ws, title_rows=None)
-    ws.append([maker.text("About this report", styles.STYLE_TITLE)])
-    ws.append([maker.text(f"Written by cpt-addin {tool_version}. Findings are advice for a coder, not a payer's decision.", styles.STYLE_NOTE)])
-    ws.append([])
-    ws.append([maker.text("Sheets", styles.STYLE_SUBTITLE)])
+    out = RowWriter(ws, [16, 11, 36, 10, 95], maker)
+    wrap = styles.STYLE_WRAP
+    out.add([maker.text("About this report", styles.STYLE_TITLE)])
+    out.add([maker.text(f"Written by cpt-addin {tool_version}. Findings are advice for a coder, not a payer's decision.", styles.STYLE_NOTE)])
+    out.add()
+    out.add([maker.text("Sheets", styles.STYLE_SUBTITLE)])
     for name, text in SHEET_GUIDE:
-        ws.append([maker.text(name, styles.STYLE_LABEL), maker.text(text)])
-    ws.append([])
-    ws.append([maker.text("Rules", styles.STYLE_SUBTITLE)])
-    ws.append([maker.text(h, styles.STYLE_HEADER) for h in ("Rule ID", "Family", "Name", "Severity", "What it checks, why, example, fix")])
+        out.add([maker.text(name, styles.STYLE_LABEL), maker.text(text)])
+    out.add()
+    out.add([maker.text("Rules", styles.STYLE_SUBTITLE)])
+    out.add([maker.text(h, styles.STYLE_HEADER) for h in ("Rule ID", "Family", "Name", "Severity", "What it checks, why, an example, the fix")])
     if rules.empty:
-        ws.append([maker.text("The rule registry is not available in this installation.", styles.STYLE_NOTE)])
+        out.add([maker.text("The rule registry is not available in this installation.", styles.STYLE_NOTE)])
     for values in rules.itertuples(index=False, name=None):
-        out = maker.safe_row(values)
-        out[0] = maker.text(values[0], styles.STYLE_LABEL)
-        out[4] = maker.text(values[4], styles.STYLE_WRAP)
-        ws.append(out)
-    ws.append([])
-    ws.append([maker.text("Reference tables", styles.STYLE_SUBTITLE)])
-    ws.append([maker.text(h, styles.STYLE_HEADER) for h in ("Table", "Setting", "Vintage", "Rows", "Source and files")])
+        row = [maker.text(str(v)) for v in values]
+        row[0] = maker.text(values[0], styles.STYLE_LABEL)
+        row[4] = maker.text(values[4], wrap)
+        out.add(row, wrap=True)
+    out.add()
+    out.add([maker.text("Reference tables", styles.STYLE_SUBTITLE)])
+    out.add([maker.text(h, styles.STYLE_HEADER) for h in ("Table", "Setting", "Vintage", "Rows", "Source and files")])
     for version in versions:
         table = getattr(version, "table", "")
         files = ", ".join(getattr(version, "files", []) or [])
         origin = getattr(version, "origin", "")
         source = TABLE_SOURCES.get(table, table)
-        ws.append(
+        vintage = getattr(version, "vintage", None)
+        out.add(
             [
                 maker.text(str(table).upper(), styles.STYLE_LABEL),
                 maker.text(str(getattr(version, "setting", ""))),
-                maker.safe_value(getattr(version, "vintage", None)) or maker.text("undated"),
+                maker.cell(vintage, styles.STYLE_DATE) if vintage else maker.text("undated"),
                 maker.cell(getattr(version, "rows", None), styles.STYLE_INTEGER),
-                maker.text(f"{source} ({origin}{'; ' + files if files else ''})", styles.STYLE_WRAP),
-            ]
+                maker.text(f"{source} ({origin}{'; ' + files if files else ''})", wrap),
+            ],
+            wrap=True,
         )
-    ws.append([])
-    ws.append([maker.text("Data version", styles.STYLE_LABEL), None, None, None, maker.text(data_version, styles.STYLE_WRAP)])
+    out.add()
+    out.add([maker.text("Data version", styles.STYLE_LABEL), None, None, None, maker.text(data_version, wrap)], wrap=True)

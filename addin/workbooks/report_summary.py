@@ -25,19 +25,20 @@ from addin.workbooks.report_findings import (
     countifs_formula,
     visible_formula,
 )
+from addin.workbooks.rows import RowWriter
 from addin.workbooks.safe_cells import CellMaker
 
 #: Rule families in the order the Summary lists them (PRODUCT.md "Batch check").
 FAMILIES = ["ptp", "mue", "aoc", "modifier", "code", "diagnosis", "duplicate", "input"]
 FAMILY_NAMES = {
-    "ptp": "PTP (pairs not billed together)",
-    "mue": "MUE (units per day)",
-    "aoc": "Add-on codes",
-    "modifier": "Modifiers",
-    "code": "Code validity",
-    "diagnosis": "Diagnosis codes",
-    "duplicate": "Duplicate lines",
-    "input": "Input problems",
+    "ptp": "code pairs (PTP)",
+    "mue": "units (MUE)",
+    "aoc": "add-on codes",
+    "modifier": "modifiers",
+    "code": "code validity",
+    "diagnosis": "diagnoses",
+    "duplicate": "duplicate lines",
+    "input": "unreadable input",
 }
 CHART_ANCHOR_COLUMN = "H"
 
@@ -73,19 +74,6 @@ class SummaryFacts:
     sheet_limit: int = 0
 
 
-class _Rows:
-    """Appends rows and remembers the row number of each."""
-
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.row = 0
-
-    def add(self, values: list | None = None) -> int:
-        self.ws.append(values or [])
-        self.row += 1
-        return self.row
-
-
 def file_display_name(path_text: str) -> str:
     """The file name without folders (works for POSIX and Windows paths)."""
     return PureWindowsPath(str(path_text)).name or str(path_text)
@@ -95,10 +83,9 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     """Write the Summary sheet (first sheet of the report)."""
     ws = workbook.create_sheet("Summary")
     m = CellMaker(ws)
-    styles.set_widths(ws, [34, 14, 14, 14, 14, 16, 3])
     styles.print_setup(ws, title_rows=None)
     ws.sheet_view.showGridLines = False
-    out = _Rows(ws)
+    out = RowWriter(ws, [36, 16, 16, 16, 16, 18, 14], m)
     label, note, text = styles.STYLE_LABEL, styles.STYLE_NOTE, m.text
 
     out.add([text("Claim audit report", styles.STYLE_TITLE)])
@@ -115,8 +102,8 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
         ("Columns used", facts.column_mapping),
         ("Setting", facts.setting),
     ):
-        out.add([text(name, label), m.safe_value(value)])
-    out.add([text("Run time (seconds)", label), m.cell(round(facts.elapsed_seconds, 2), None)])
+        out.add([text(name, label), _left(m, value)])
+    out.add([text("Run time (seconds)", label), m.cell(round(facts.elapsed_seconds, 2), styles.STYLE_LEFT)])
     for line in facts.notes:
         out.add([text("Reader note", label), text(line)])
     out.add()
@@ -158,7 +145,8 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     family_first = out.row + 1
     for family in families:
         row = out.row + 1
-        cells = [text(family, label)]
+        name = FAMILY_NAMES.get(family)
+        cells = [text(f"{family} — {name}" if name else family, label)]
         for severity in SEVERITIES:
             cells.append(m.formula(
                 countifs_formula(facts.findings_sheets, [(FAMILY_COLUMN, f'"{family}"'), (SEVERITY_COLUMN, f'"{severity}"')]),
@@ -169,7 +157,8 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
         out.add(cells)
     family_last = out.row
     _match_format(ws, f"E{family_first}:E{family_last}", "F")
-    out.add([text("Families: " + "; ".join(f"{f} = {FAMILY_NAMES[f]}" for f in FAMILIES), note)])
+    out.add([text("Edits to the Findings sheet recompute these counts; a count that differs from "
+                  "the checker's turns amber.", note)])
     out.add()
 
     # ---- where the findings are
@@ -215,13 +204,22 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
         ])
     if not facts.versions:
         out.add([text("No reference tables were reported by the checker.", note)])
-    out.add([text("Data version: " + facts.data_version, note)])
 
     # ---- charts, to the right of the tables
     bar = charts.findings_by_family_bar(ws, family_first, family_last, 1, 2, list(SEVERITIES))
     ws.add_chart(bar, f"{CHART_ANCHOR_COLUMN}4")
     pie = charts.findings_by_severity_pie(ws, severity_first, severity_last, 1, 2, list(SEVERITIES))
-    ws.add_chart(pie, f"{CHART_ANCHOR_COLUMN}20")
+    ws.add_chart(pie, f"{CHART_ANCHOR_COLUMN}28")
+
+
+def _left(maker: CellMaker, value: object):
+    """A value left-aligned (numbers too), as in a list of facts."""
+    value = maker.safe_value(value)
+    if value is None or hasattr(value, "value"):
+        return value
+    if isinstance(value, str):
+        return maker.text(value, styles.STYLE_LEFT)
+    return maker.cell(value, styles.STYLE_LEFT)
 
 
 def _match_format(ws, cells: str, other_column: str) -> None:

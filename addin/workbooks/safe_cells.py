@@ -71,15 +71,20 @@ class CellMaker:
         return cached
 
     def cell(self, value: object = None, style: str | None = None, text: bool = False) -> WriteOnlyCell:
-        """A cell holding ``value`` (forced to text when ``text``), with a named style."""
+        """A cell holding ``value`` with a named style; strings always stay text."""
         cell = WriteOnlyCell(self.ws)
-        if text:
+        if text or isinstance(value, str):
             cell.value = clean_text(str(value))
             cell.data_type = "s"
         else:
             cell.value = value
         if style:
             cell._style = copy(self._style_array(style))
+        return cell
+
+    def restyle(self, cell, style: str):
+        """Give an existing write-only cell a named style; returns the cell."""
+        cell._style = copy(self._style_array(style))
         return cell
 
     def text(self, value: str, style: str | None = None) -> WriteOnlyCell:
@@ -90,7 +95,10 @@ class CellMaker:
         """A formula cell (only for formulas the program writes, never input text)."""
         if not formula.startswith("="):
             raise ValueError(f"not a formula: {formula!r}")
-        return self.cell(formula, style)
+        cell = WriteOnlyCell(self.ws, formula)
+        if style:
+            cell._style = copy(self._style_array(style))
+        return cell
 
     def safe_value(self, value: object, date_style: str = styles.STYLE_DATE) -> object:
         """Any scalar from a DataFrame as a value/cell openpyxl writes without interpreting it.

@@ -51,6 +51,9 @@ STYLE_INPUT_DATE = "cpt input date"
 STYLE_FORMULA = "cpt formula"
 STYLE_NOTE = "cpt note"
 STYLE_CODE = "cpt code"
+STYLE_CENTER = "cpt center"
+STYLE_PLAIN = "cpt plain"
+STYLE_LEFT = "cpt left"
 
 
 def _named(name: str, **kwargs) -> NamedStyle:
@@ -81,7 +84,8 @@ def _styles() -> list[NamedStyle]:
         _named(STYLE_INTEGER, number_format=INTEGER_FORMAT),
         _named(STYLE_LINK, font=Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single")),
         _named(STYLE_LINK_INT, number_format="0",
-               font=Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single")),
+               font=Font(name=FONT_NAME, size=FONT_SIZE, color="0563C1", underline="single"),
+               alignment=Alignment(horizontal="center", vertical="top")),
         _named(STYLE_INPUT, number_format="@", fill=PatternFill("solid", fgColor=INPUT_FILL),
                border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin)),
         _named(STYLE_INPUT_DATE, number_format=DATE_FORMAT, fill=PatternFill("solid", fgColor=INPUT_FILL),
@@ -91,6 +95,9 @@ def _styles() -> list[NamedStyle]:
                fill=PatternFill("solid", fgColor="F2F2F2")),
         _named(STYLE_NOTE, font=Font(name=FONT_NAME, size=10, italic=True, color="595959"),
                alignment=Alignment(vertical="top", wrap_text=False)),
+        _named(STYLE_CENTER, alignment=Alignment(horizontal="center", vertical="top")),
+        _named(STYLE_PLAIN),
+        _named(STYLE_LEFT, alignment=Alignment(horizontal="left", vertical="top")),
         _named(STYLE_CODE, number_format="@", font=Font(name=FONT_NAME, size=FONT_SIZE, bold=True)),
     ]
 
@@ -132,7 +139,7 @@ def series_width(header: str, column: pd.Series, maximum: float = 60, sample: in
     body = float(np.percentile(lengths, 99)) if len(lengths) else 0.0
     header_len = max((len(part) for part in str(header).split()), default=0)
     # headers wrap on spaces (header style), so the longest word must fit; bold needs a bit more
-    return float(min(max(body + 2, header_len * 1.1 + 3, 6), maximum))
+    return float(min(max(body + 2, header_len * 1.1 + 2, 6), maximum))
 
 
 def set_widths(ws, widths: Sequence[float], first_column: int = 1) -> None:
@@ -164,3 +171,41 @@ def print_setup(
     ws.print_options.gridLines = False
     ws.oddFooter.center.text = "&A — page &P of &N"
     ws.oddFooter.center.size = 9
+
+
+# ---------------------------------------------------------------------------- row heights
+LINE_HEIGHT = 15.0  # points per line of 11-pt text
+
+
+def lines_needed(text: str, width: float, bold: bool = False) -> int:
+    """How many lines ``text`` takes when wrapped in a column ``width`` characters wide."""
+    per_line = max(1.0, width * (1.0 if bold else 1.15) - 1)
+    total = 0
+    for paragraph in str(text).split("\n"):
+        words, line, count = paragraph.split(" "), 0, 1
+        for word in words:
+            size = len(word) + (1 if line else 0)
+            if line and line + size > per_line:
+                count += 1
+                line = len(word)
+            else:
+                line += size
+        total += count
+    return total
+
+
+def row_height(texts: Sequence[object], widths: Sequence[float], bold: bool = False,
+               max_lines: int = 40) -> float | None:
+    """Height (points) a row needs so wrapped text shows in full; None when one line fits.
+
+    Spreadsheet apps do not grow rows for wrapped text written by a program, so the writer
+    sets the height itself.
+    """
+    lines = 1
+    for text, width in zip(texts, widths, strict=False):
+        if text is None or text == "":
+            continue
+        lines = max(lines, lines_needed(str(text), width, bold))
+    if lines <= 1:
+        return None
+    return min(lines, max_lines) * LINE_HEIGHT + 2

@@ -46,6 +46,11 @@ NOT_A_TABLE = "not a table cpt-addin uses"
 
 GridParser = Callable[[Grid, Hints], ParsedTable]
 
+
+class UnknownLayoutError(InputFileError):
+    """The file is no table cpt-addin knows (refused when named, skipped inside a folder/zip)."""
+
+
 # (recognise a header row, parser), tried on the first rows of a CSV or sheet
 GRID_LAYOUTS: list[tuple[Callable[[list[str]], bool], GridParser]] = [
     (mue.is_mue_header, mue.parse_mue_grid),
@@ -119,7 +124,7 @@ def _parse_workbook(source: Source, hints: Hints) -> ParsedTable | SkippedFile:
         skipped = _skippable(source, grid.head_text(10))
         if skipped:
             return skipped
-    raise InputFileError(
+    raise UnknownLayoutError(
         source.name,
         "no sheet has a layout cpt-addin knows (PTP, MUE, AOC, RVU, HCPCS, POS); sheets: "
         + ", ".join(g.sheet for g in grids),
@@ -152,7 +157,7 @@ def _parse_text(source: Source, hints: Hints) -> ParsedTable | SkippedFile:
     skipped = _skippable(source, head)
     if skipped:
         return skipped
-    raise InputFileError(
+    raise UnknownLayoutError(
         source.name,
         "not a layout cpt-addin knows: expected an official CMS file (PTP, MUE, AOC, RVU, "
         "HCPCS) or a plain CSV with the columns in docs/custom_tables.md; first line: "

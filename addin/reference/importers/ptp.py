@@ -165,7 +165,7 @@ def _find_bad_line(data: bytes, first: int, name: str) -> InputFileError | None:
 def parse_ptp_txt(source: Source, hints: Hints) -> ParsedTable:
     """Parse an official PTP TXT part (``ccipra-v322r0-f1.txt`` / ``ccioph-...``)."""
     check_not_binary(source)
-    data = source.data
+    data = source.data.rstrip(b"\x1a")  # a DOS end-of-file mark is not a record
     first, preamble = _header_block(data, source.name)
     if not data.endswith(b"\n"):
         raise InputFileError(

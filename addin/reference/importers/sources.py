@@ -29,6 +29,7 @@ class PendingSource:
 
     name: str
     load: Callable[[], Source]
+    explicit: bool = False  # named by the user (not found in a folder or zip)
 
 
 def is_ignored(name: str) -> bool:
@@ -51,11 +52,11 @@ def iter_sources(paths: list[Path | str]) -> Iterator[PendingSource]:
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
                 relative = child.relative_to(path).as_posix()
                 if not any(is_ignored(part) for part in relative.split("/")):
-                    yield from _from_file(child)
+                    yield from _from_file(child, explicit=False)
         elif path.exists():
-            yield from _from_file(path)
+            yield from _from_file(path, explicit=True)
         else:
-            yield PendingSource(str(path), _missing(str(path)))
+            yield PendingSource(str(path), _missing(str(path)), explicit=True)
 
 
 def _missing(name: str) -> Callable[[], Source]:
@@ -65,12 +66,12 @@ def _missing(name: str) -> Callable[[], Source]:
     return load
 
 
-def _from_file(path: Path) -> Iterator[PendingSource]:
+def _from_file(path: Path, explicit: bool) -> Iterator[PendingSource]:
     if _is_zip_archive(path):
         data = path.read_bytes()
         yield from iter_zip(path.name, data)
     else:
-        yield PendingSource(path.name, lambda: Source(path.name, path.read_bytes()))
+        yield PendingSource(path.name, lambda: Source(path.name, path.read_bytes()), explicit)
 
 
 def _is_zip_archive(path: Path) -> bool:
