@@ -25,7 +25,7 @@ from addin.codes import Setting, code_category
 from addin.explain import describe_code, short_description, short_descriptions
 from addin.reference import ReferenceData, get_reference_data
 from addin.suggest import Suggestion, suggest_modifiers
-from addin.verdicts import PairVerdict, pair_verdict
+from addin.verdicts import PairVerdict, edit_summary, pair_verdict
 
 MAX_ENTRIES = 200_000
 BULK_AFTER_MISSES = 20
@@ -154,3 +154,53 @@ def suggestions(
 def data_version(ref: ReferenceData) -> str:
     """``CPT_DATA_VERSION``: every loaded table version in one line."""
     return ref.data_version_text()
+
+
+def conflict_rows(codes: list[str], date_of_service: dt.date, setting: Setting) -> list[list[Any]]:
+    """``CPT_CONFLICTS_TABLE``: every edit in force among the codes, in the order the codes
+    first appear: Column 1, Column 2, indicator, verdict, rationale, effective, deletion."""
+    import numpy as np
+
+    ref = reference()
+    frame = ref.ptp_edits_among(codes, date_of_service, setting)
+    if frame.empty:
+        return []
+    first_seen: dict[str, int] = {}
+    for position, code in enumerate(codes):
+        first_seen.setdefault(code, position)
+    pos1 = frame["column_1"].map(first_seen).to_numpy()
+    pos2 = frame["column_2"].map(first_seen).to_numpy()
+    frame = frame.take(np.lexsort((np.maximum(pos1, pos2), np.minimum(pos1, pos2))))
+    col1 = frame["column_1"].tolist()
+    col2 = frame["column_2"].tolist()
+    indicator = frame["modifier_indicator"].astype(int).tolist()
+    verdicts = [edit_summary(i, a, b) for i, a, b in zip(indicator, col1, col2, strict=True)]
+    return [
+        list(row)
+        for row in zip(
+            col1,
+            col2,
+            indicator,
+            verdicts,
+            frame["rationale"].astype(str).tolist(),
+            _iso_dates(frame["effective_date"], ""),
+            _iso_dates(frame["deletion_date"], "*"),
+            strict=True,
+        )
+    ]
+
+
+def _iso_dates(values, missing: str) -> list[str]:
+    import numpy as np
+
+    days = values.to_numpy(dtype="datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = missing
+    return text.tolist()
+
+
+def check(frame, setting: Setting):
+    """``CLAIM_CHECK``: :func:`addin.checker.check` on the claim range."""
+    from addin.checker import check as run_check
+
+    return run_check(frame, setting=setting, reference=reference(), source_name="Excel range")

@@ -18,6 +18,8 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+import numpy as np
+
 from addin.codes import (
     Setting,
     is_valid_modifier_format,
@@ -146,11 +148,10 @@ def cell_value(value: Any) -> Any:
     dates as ISO text (a spill range has no date format of its own)."""
     if value is None:
         return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (TypeError, ValueError):
-            pass
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value.astype("datetime64[D]"))
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dt.datetime):
@@ -196,3 +197,23 @@ def excel_safe(func: F) -> F:
             return f"{name}: unexpected error ({type(exc).__name__}); details are in the xlwings log"
 
     return wrapper  # type: ignore[return-value]
+
+
+def claims_frame(value: Any):
+    """A claim range (header row first) as a DataFrame of the cells as Excel sent them.
+
+    Blank header cells become ``Column N``; rows with no value at all are dropped, so a
+    range reaching past the last claim line does no harm.
+    """
+    import pandas as pd
+
+    rows = column_arg(value)
+    if len(rows) < 2:
+        raise CellInputError("The claim range needs a header row and at least one claim line")
+    header = [
+        text_arg(name, "header") or f"Column {i + 1}" for i, name in enumerate(rows[0])
+    ]
+    body = [row for row in rows[1:] if not all(_is_blank(v) for v in row)]
+    if not body:
+        raise CellInputError("The claim range has a header row but no claim lines")
+    return pd.DataFrame(body, columns=header, dtype=object)

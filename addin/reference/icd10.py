@@ -7,13 +7,19 @@ a header such as ``K83`` is valid but not billable, while ``K83.1`` is both.
 
 from __future__ import annotations
 
+import gzip
+import importlib.metadata
+import json
+import os
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from addin.reference.models import Icd10Fact
+from addin.reference.paths import addin_home
 
 SOURCE = "ICD-10-CM tabular (simple-icd-10-cm package)"
 
@@ -30,6 +36,36 @@ def canonical_icd10(code: str) -> str:
     return code.strip().upper().replace(".", "")
 
 
+def _cache_path() -> Path:
+    """A per-package-version cache of the code sets (importing the package parses XML: ~1.5 s)."""
+    try:
+        version = importlib.metadata.version("simple-icd-10-cm")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        version = "unknown"
+    return addin_home() / "cache" / f"icd10cm-{version}.json.gz"
+
+
+def _read_cache() -> tuple[frozenset[str], frozenset[str]] | None:
+    path = _cache_path()
+    try:
+        payload = json.loads(gzip.decompress(path.read_bytes()))
+        return frozenset(payload["valid"]), frozenset(payload["billable"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _write_cache(valid: list[str], billable: list[str]) -> None:
+    path = _cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = gzip.compress(json.dumps({"valid": valid, "billable": billable}).encode())
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    except OSError:  # a read-only home only costs speed
+        pass
+
+
 class Icd10Lookup:
     """Lazily built sets of valid and billable ICD-10-CM codes (dotless)."""
 
@@ -43,6 +79,10 @@ class Icd10Lookup:
             return
         with self._lock:
             if self._valid is not None:
+                return
+            cached = _read_cache()
+            if cached is not None:
+                self._valid, self._billable = cached
                 return
             cm = _module()
             # chapters are numbers and blocks contain "-"; every other item is a code
@@ -60,6 +100,7 @@ class Icd10Lookup:
             ]
             self._billable = frozenset(billable)
             self._valid = frozenset(codes)
+            _write_cache(codes, billable)
 
     def fact(self, code: str) -> Icd10Fact:
         """One code's facts; an empty or invalid code gives ``valid=False``."""

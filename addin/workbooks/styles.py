@@ -179,7 +179,7 @@ LINE_HEIGHT = 15.0  # points per line of 11-pt text
 
 def lines_needed(text: str, width: float, bold: bool = False) -> int:
     """How many lines ``text`` takes when wrapped in a column ``width`` characters wide."""
-    per_line = max(1.0, width * (1.0 if bold else 1.15) - 1)
+    per_line = max(1.0, width * (1.05 if bold else 1.25) - 1)
     total = 0
     for paragraph in str(text).split("\n"):
         words, line, count = paragraph.split(" "), 0, 1

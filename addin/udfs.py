@@ -1,0 +1,266 @@
+"""Excel functions (classic xlwings UDFs): thin doors onto the answers the CLI gives.
+
+Register with ``cpt-addin excel install`` (writes ``UDF MODULES = addin.udfs`` to the xlwings
+configuration), then *Import Functions* on the xlwings ribbon; see docs/excel.md.
+
+Each function normalises what Excel sends (:mod:`addin.excel.cells`), asks the data layer,
+the checker or the suggestion rules, and formats the answer; the words come from
+:mod:`addin.explain`, :mod:`addin.verdicts` and :mod:`addin.suggest`, shared with the CLI.
+Every function is wrapped by :func:`~addin.excel.cells.excel_safe`: a bad input shows a
+short message in the cell, never a traceback. The first line of each docstring (at most
+255 characters) is the help Excel shows.
+
+Spill functions (``*_TABLE``, ``CLAIM_CHECK``) return a plain 2-D list without the legacy
+``expand`` option: Excel with dynamic arrays spills it; older Excel takes it as an array
+formula (select the output area, Ctrl+Shift+Enter). Importing this module loads no table:
+the first call does, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xlwings as xw
+
+from addin.excel import answers, cells, fields
+from addin.excel.cells import excel_safe
+from addin.reference import bundled
+from addin.suggest import TABLE_HEADER, format_compact, table_rows
+
+CATEGORY = "CPT add-in"
+CONFLICT_HEADER = ["Column 1", "Column 2", "Indicator", "Verdict", "Rationale", "Effective", "Deletion"]
+FINDING_HEADER = {
+    "row": "Row",
+    "severity": "Severity",
+    "rule": "Rule",
+    "rule_id": "Rule ID",
+    "code": "Code",
+    "related_code": "Related code",
+    "related_row": "Related row",
+    "modifier": "Modifier",
+    "message": "Message",
+    "suggestion": "Suggestion",
+    "source": "Source",
+    "claim_id": "Claim",
+    "dos": "Date of service",
+}
+
+CODE_DOC = "Procedure code (CPT or HCPCS), e.g. 47383, 0397T or G0364; a number cell is fine (100 means 00100)."
+DATE_DOC = "Date of service (date cell, YYYY-MM-DD or MM/DD/YYYY). Empty: today."
+SETTING_DOC = "practitioner (default), hospital (outpatient) or dme: which NCCI tables apply."
+
+
+def _date(value: Any):
+    """The date of service, today when the cell is empty."""
+    return cells.date_arg(value) or bundled.today()
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc=CODE_DOC)
+@xw.arg("date", doc=DATE_DOC)
+@excel_safe
+def CPT_DESC(code: Any, date: Any = None) -> str:
+    """Description of a CPT/HCPCS code on the date of service (licensed text when imported, else a plain-language summary), or why the code is invalid, unknown or inactive.
+
+    An empty cell gives an empty result. Same words as ``cpt-addin lookup``.
+    """
+    code = cells.code_arg(code)
+    if code is None:
+        return ""
+    return answers.description(code, _date(date))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code1", doc="First procedure code (either order: the answer names Column 1 and Column 2).")
+@xw.arg("code2", doc="Second procedure code.")
+@xw.arg("mods1", doc='Modifiers on the first code, e.g. "59,XS", or a range of modifier cells. Optional.')
+@xw.arg("mods2", doc='Modifiers on the second code, e.g. "XS" or "LT". Optional.')
+@xw.arg("date", doc=DATE_DOC)
+@xw.arg("setting", doc=SETTING_DOC)
+@excel_safe
+def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, date: Any = None, setting: Any = None) -> str:
+    """NCCI PTP verdict for two codes billed together: CONFLICT, BYPASSED or NO EDIT first, then Column 1/2, modifier indicator, rationale and table vintage, then what to do.
+
+    Finds the edit whichever order the codes are given in. Same words as ``cpt-addin conflicts``.
+    """
+    first, second = cells.code_arg(code1, "code1"), cells.code_arg(code2, "code2")
+    if first is None or second is None:
+        return ""
+    mods = cells.modifiers_arg(mods1, "mods1"), cells.modifiers_arg(mods2, "mods2")
+    verdict = answers.verdict(first, second, *mods, _date(date), cells.setting_arg(setting))
+    return verdict.text()
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc=CODE_DOC)
+@xw.arg("other_code", doc="Another code billed the same day: the PTP edit between the two decides the bypass modifier and its line. Optional.")
+@xw.arg("date", doc=DATE_DOC)
+@xw.arg("setting", doc=SETTING_DOC)
+@excel_safe
+def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setting: Any = None) -> str:
+    """Modifiers the data allows for a code, each with its reason (26/TC, 50, LT/RT, 51, 62, 66, 80-82, 22/52/53, global-period modifiers); with another code, the PTP bypass modifier and the line it goes on first.
+
+    Derived from the fee-schedule indicators and the NCCI edit in force on the date; never a
+    modifier an indicator forbids. SUGGEST_MODIFIERS_TABLE gives the full reasons as rows.
+    """
+    first = cells.code_arg(code)
+    if first is None:
+        return ""
+    second = cells.code_arg(other_code, "other_code")
+    found = answers.suggestions(first, second, _date(date), cells.setting_arg(setting))
+    return format_compact(list(found), with_code=second is not None)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc=CODE_DOC)
+@xw.arg("field", doc="What to return: description, plain, status, global, pctc, mult_proc, bilat, asst, co_surg, team_surg, endo_base, mue, mai, addon_type, primaries, category, active, source… (add _text for an indicator's meaning).")
+@xw.arg("date", doc=DATE_DOC)
+@xw.arg("setting", doc=SETTING_DOC)
+@excel_safe
+def CPT_INFO(code: Any, field: Any, date: Any = None, setting: Any = None) -> Any:
+    """One fact about a code on the date of service: a fee-schedule indicator (status, global, pctc, bilat …), the MUE, add-on type and primaries, category, active or source.
+
+    Indicators come back as CMS values ("1", "090"); add ``_text`` to the field for their
+    meaning. An unknown field lists the fields.
+    """
+    name = fields.resolve_field(cells.text_arg(field, "field"))
+    if name is None:
+        return f"Unknown field {cells.text_arg(field, 'field') or '(empty)'}: use one of {fields.field_names()}"
+    code = cells.code_arg(code)
+    if code is None:
+        return ""
+    info = answers.reference().code_info(code, _date(date), cells.setting_arg(setting))
+    if not info.known and name not in ("description", "category", "known", "active"):
+        return fields.INFO_FIELDS["description"](info)
+    return fields.INFO_FIELDS[name](info)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc=CODE_DOC)
+@xw.arg("setting", doc=SETTING_DOC)
+@xw.arg("date", doc=DATE_DOC)
+@excel_safe
+def CPT_MUE(code: Any, setting: Any = None, date: Any = None) -> str:
+    """Medically unlikely edit for a code: the most units per day, the adjudication indicator (MAI 1 line edit, 2 or 3 date-of-service edit) and its rationale, for the setting and date."""
+    code = cells.code_arg(code)
+    if code is None:
+        return ""
+    info = answers.reference().code_info(code, _date(date), cells.setting_arg(setting))
+    return fields.INFO_FIELDS["mue_text"](info) if info.known else fields.INFO_FIELDS["description"](info)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc=CODE_DOC)
+@xw.arg("date", doc=DATE_DOC)
+@excel_safe
+def CPT_ADDON(code: Any, date: Any = None) -> str:
+    """Add-on code facts: the AOC edit type (1 listed primaries only, 2 contractor-defined, 3 some listed) and the primary codes it may be billed with; or that the code is not an add-on."""
+    code = cells.code_arg(code)
+    if code is None:
+        return ""
+    info = answers.reference().code_info(code, _date(date))
+    if not info.known:
+        return fields.INFO_FIELDS["description"](info)
+    return fields.INFO_FIELDS["addon_text"](info) or f"{code} is not an add-on code and no add-on code lists it as a primary"
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("modifier", doc='A modifier such as 59, XS, LT or 26 (several: "59,XS").')
+@excel_safe
+def MODIFIER_DESC(modifier: Any) -> str:
+    """What a modifier means, and whether it is NCCI-associated (may bypass an indicator-1 PTP edit)."""
+    mods = cells.modifiers_arg(cells.single(modifier, "modifier"), "modifier")
+    ref = answers.reference()
+    return "; ".join(fields.modifier_text(mod, ref.modifier(mod)) for mod in mods)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc="ICD-10-CM diagnosis code, with or without the dot (K83.1 or K831).")
+@excel_safe
+def ICD10_DESC(code: Any) -> str:
+    """ICD-10-CM description of a diagnosis code; says so when the code is unknown or a non-billable header (e.g. K83 instead of K83.1)."""
+    text = cells.text_arg(code, "code")
+    if not text:
+        return ""
+    return fields.icd10_text(answers.reference().icd10(text))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("code", doc=CODE_DOC)
+@xw.arg("date", doc=DATE_DOC)
+@xw.arg("with_reason", doc="TRUE to get the reason as text instead of TRUE/FALSE. Optional.")
+@excel_safe
+def CPT_VALID(code: Any, date: Any = None, with_reason: Any = None) -> Any:
+    """TRUE when the code exists in the loaded CMS tables and is active on the date of service, else FALSE; with_reason=TRUE returns the reason as text instead."""
+    code = cells.code_arg(code)
+    if code is None:
+        return "Empty cell" if cells.flag_arg(with_reason) else False
+    valid, reason = fields.validity(answers.reference().code_info(code, _date(date)))
+    return reason if cells.flag_arg(with_reason) else valid
+
+
+@xw.func(category=CATEGORY)
+@excel_safe
+def CPT_DATA_VERSION() -> str:
+    """Which CMS tables answer: each table, setting and vintage loaded (imported or bundled). Put it on a sheet's About area so printed answers carry their data version."""
+    return answers.data_version()
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("codes", ndim=2, doc="A range of codes (a column, a row or a block); empty cells stay empty.")
+@xw.arg("date", doc=DATE_DOC)
+@excel_safe
+def CPT_DESC_TABLE(codes: Any, date: Any = None) -> list[list[Any]]:
+    """Spill form of CPT_DESC: one description per cell of the range, same shape, computed in one pass (fast for whole columns)."""
+    rows = cells.column_arg(codes)
+    flat = [cells.code_arg(value) or "" for row in rows for value in row]
+    texts = iter(answers.descriptions(flat, _date(date)))
+    return [[next(texts) for _ in row] for row in rows]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("codes", ndim=2, doc="A range of codes billed together (e.g. one claim's lines); order does not matter.")
+@xw.arg("date", doc=DATE_DOC)
+@xw.arg("setting", doc=SETTING_DOC)
+@excel_safe
+def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> list[list[Any]]:
+    """Spill table of every NCCI PTP edit in force among a range of codes, whichever order they appear in: Column 1, Column 2, Indicator, Verdict, Rationale, Effective, Deletion."""
+    flat = [c for row in cells.column_arg(codes) for c in (cells.code_arg(v) for v in row) if c]
+    dos, setting = _date(date), cells.setting_arg(setting)
+    rows = answers.conflict_rows(flat, dos, setting)
+    if not rows:
+        return [[f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})"]]
+    return cells.rows_out(CONFLICT_HEADER, rows)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("codes", ndim=2, doc="A column of codes, or two columns: code and the other code billed with it.")
+@xw.arg("date", doc=DATE_DOC)
+@xw.arg("setting", doc=SETTING_DOC)
+@excel_safe
+def SUGGEST_MODIFIERS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> list[list[Any]]:
+    """Spill form of SUGGEST_MODIFIERS: one row per suggestion with Code, Modifier, Goes on, Suggestion and the full Reason, for each code (or code pair) of the range."""
+    dos, setting = _date(date), cells.setting_arg(setting)
+    out: list[list[Any]] = []
+    for row in cells.column_arg(codes):
+        code = cells.code_arg(row[0])
+        if code is None:
+            continue
+        other = cells.code_arg(row[1], "other code") if len(row) > 1 else None
+        out.extend(table_rows(list(answers.suggestions(code, other, dos, setting))))
+    return cells.rows_out(TABLE_HEADER, out) if out else [["No codes in the range"]]
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("claims", ndim=2, doc="Claim lines with a header row (e.g. Claim, Patient, NPI, DOS, CPT, Modifiers, Units, DX).")
+@xw.arg("setting", doc=SETTING_DOC)
+@excel_safe
+def CLAIM_CHECK(claims: Any, setting: Any = None) -> list[list[Any]]:
+    """Batch-check claim lines (a range with a header row): a spill table of findings (row, severity, rule, codes, message, suggestion, source), the same as cpt-addin check."""
+    frame = cells.claims_frame(claims)
+    result = answers.check(frame, cells.setting_arg(setting))
+    findings = result.findings
+    if findings.empty:
+        return [[f"No findings: {result.counts['rows_checked']} line(s) checked ({result.setting})"]]
+    columns = [c for c in FINDING_HEADER if c in findings.columns]
+    return cells.rows_out([FINDING_HEADER[c] for c in columns], findings[columns].itertuples(index=False))
