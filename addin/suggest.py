@@ -15,8 +15,9 @@ Policy (what each indicator of the Physician Fee Schedule RVU file leads to):
   towards procedures outside the endoscopic family (the family rule uses the base code);
   0 and 4-9 (no reduction, or imaging/therapy/cardiovascular/ophthalmology reductions that
   payers apply without 51): nothing.
-- **Co-surgeons** 1/2: 62; **team surgery** 1/2: 66; **assistant** 2: 80/81/82/AS, 0: the
-  same but only with documented medical necessity; 1 (never paid) and 9: nothing.
+- **Co-surgeons** 1/2: 62; **team surgery** 1/2: 66; **assistant** (procedures with a
+  000/010/090 global only, since non-surgical codes carry 0 too) 2: 80/81/82/AS, 0: the same
+  but only with documented medical necessity; 1 (never paid) and 9: nothing.
 - **Global period** 000: 25 on a significant, separately identifiable same-day E/M;
   010: 24 and 25 on E/M visits, 58/78/79 on procedures in the 10-day period;
   090: 57 (decision for surgery), 24 and 25 on E/M visits, 58/78/79 on procedures in the
@@ -37,6 +38,8 @@ With another code, the NCCI PTP edit between the two decides first, through the 
 indicator 0 -> no modifier bypasses (report Column 1 only); indicator 1 -> an X{EPSU}
 modifier (or 59 when none fits) on the Column 2 code, 25 on the E/M when one of the codes is
 an E/M, and LT/RT on the two lines when a bilateral indicator says the codes are sided.
+Then each code's own suggestions that matter on the same day (its line's modifiers, and
+25/57 on the other code when that is the E/M visit); duplicates are dropped.
 """
 
 from __future__ import annotations
@@ -112,13 +115,29 @@ def suggest_modifiers(
     setting = Setting.parse(setting)
     first = normalize_code(code) or ""
     second = normalize_code(other_code) if other_code is not None else None
-    out: list[Suggestion] = []
-    infos = [reference.code_info(first, date_of_service, setting)]
-    if second:
-        infos.append(reference.code_info(second, date_of_service, setting))
-        out.extend(_pair_suggestions(reference, infos[0], infos[1], date_of_service, setting))
-    for info in infos:
-        out.extend(code_suggestions(reference, info, setting))
+    info = reference.code_info(first, date_of_service, setting)
+    if not second:
+        return code_suggestions(reference, info, setting)
+    other = reference.code_info(second, date_of_service, setting)
+    out = _pair_suggestions(reference, info, other, date_of_service, setting)
+    for this, that in ((info, other), (other, info)):
+        out.extend(_same_day(code_suggestions(reference, this, setting), that.code))
+    unique: dict[tuple[tuple[str, ...], str], Suggestion] = {}
+    for suggestion in out:
+        unique.setdefault((suggestion.modifiers, suggestion.line or suggestion.code), suggestion)
+    return list(unique.values())
+
+
+def _same_day(suggestions: list[Suggestion], other_code: str) -> list[Suggestion]:
+    """A code's suggestions that matter when ``other_code`` is billed the same day: its own
+    line's modifiers, and 25/57 on the other code when that is the E/M visit (24, 58, 78
+    and 79 concern later dates and are left to the one-code answer)."""
+    out = []
+    for s in suggestions:
+        if s.kind != GLOBAL:
+            out.append(s)
+        elif is_em_code(other_code) and s.modifiers in (("25",), ("57",)):
+            out.append(Suggestion(s.modifiers, other_code, s.label, s.reason, s.kind, other_code))
     return out
 
 
@@ -143,7 +162,7 @@ def code_suggestions(reference, info: CodeInfo, setting: Setting) -> list[Sugges
     out += _component(code, fee.pctc)
     out += _bilateral(code, fee.bilat)
     out += _multiple(code, fee.mult_proc, fee.endo_base)
-    out += _surgeons(code, fee.co_surg, fee.team_surg, fee.asst)
+    out += _surgeons(code, fee.co_surg, fee.team_surg, fee.asst, fee.global_days)
     out += _reduced(code, fee.global_days, fee.pctc, priced_53, setting)
     out += _global(code, fee.global_days)
     kept = [s for s in out if not set(s.modifiers) & unpaid_rows]
@@ -188,8 +207,10 @@ def _multiple(code: str, mult_proc: str, endo_base: str) -> list[Suggestion]:
     return []
 
 
-def _surgeons(code: str, co_surg: str, team_surg: str, asst: str) -> list[Suggestion]:
+def _surgeons(code: str, co_surg: str, team_surg: str, asst: str, global_days: str) -> list[Suggestion]:
     out: list[Suggestion] = []
+    if global_days not in SURGICAL_GLOBALS:
+        asst = ""  # 0 is also the value of non-surgical codes, where an assistant makes no sense
     if co_surg in ("1", "2"):
         doc = " with documentation" if co_surg == "1" else ""
         out.append(Suggestion(("62",), code, f"two surgeons{doc}", f"Co-surgeon indicator {co_surg}: {indicators.describe(indicators.CO_SURG_TEXT, co_surg)}. Each surgeon reports the code with 62.", SURGEONS))
@@ -259,7 +280,7 @@ def _pair_suggestions(
     if is_em_code(col2) or is_em_code(col1):
         em = col2 if is_em_code(col2) else col1
         return [Suggestion(("25",), em, "separate E/M, PTP indicator 1", why, PTP)]
-    out = [Suggestion((*X_MODIFIERS, "59"), col2, f"distinct service, bypasses the PTP edit with Column 1 {col1} (X modifier that fits, else 59)", why, PTP)]
+    out = [Suggestion((*X_MODIFIERS, "59"), col2, f"bypasses the PTP edit with {col1} when the services were distinct: the X modifier that fits, else 59", why, PTP)]
     if _sided(first) or _sided(second):
         out.append(Suggestion(("LT", "RT"), col2, "different sides on the two lines, bypasses the PTP edit", f"{why} Anatomic modifiers bypass only when the two lines name different sites (LT on one, RT on the other).", PTP, f"{col1} and {col2} (different sides)"))
     return out

@@ -11,7 +11,7 @@ import pytest
 
 from addin.errors import InputFileError
 from addin.reference.importers import Hints, ParsedTable, SkippedFile, Source, parse_source
-from addin.reference.importers.common import parse_vintage, setting_from_text, vintage_from_text
+from addin.reference.importers.names import parse_vintage, setting_from_text, vintage_from_text
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 CMS = SHARED / "cms"

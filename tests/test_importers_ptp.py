@@ -331,9 +331,9 @@ def test_derived_csv_small_via_plain_importer():
     assert pd.isna(result.frame.deletion_date.iloc[1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def practitioner_ptp() -> pd.DataFrame:
-    """The full 2.5-million-row practitioner table, parsed once for this module."""
+    """The full 2.5-million-row practitioner table, parsed once per test session (~3 s)."""
     path = need(PRACTITIONER_CSV)
     started = time.perf_counter()
     result = parse_source(Source(path.name, path.read_bytes()))

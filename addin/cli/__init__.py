@@ -13,7 +13,9 @@ COMMAND_MODULES = [
     "addin.cli.lookup_cmd",
     "addin.cli.data_cmd",
     "addin.cli.check_cmd",
+    "addin.cli.rules_cmd",
     "addin.cli.excel_cmd",
+    "addin.cli.suggest_cmd",
     "addin.cli.template_cmd",
     "addin.cli.serve_cmd",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from addin.codes import Setting
 from addin.reference import fetch as fetching
-from addin.reference.importers.common import parse_vintage
+from addin.reference.importers.names import parse_vintage
 from addin.reference.store import (
     ALREADY,
     HELD_BACK,

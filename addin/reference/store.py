@@ -40,8 +40,9 @@ import pyarrow.parquet as pq
 from addin.codes import Setting, encode_codes, pair_keys
 from addin.errors import CptAddinError, InputFileError
 from addin.reference import schema
-from addin.reference.importers.common import Hints, ParsedTable, SkippedFile, parse_vintage
+from addin.reference.importers.common import Hints, ParsedTable, SkippedFile
 from addin.reference.importers.detect import UnknownLayoutError, parse_source
+from addin.reference.importers.names import parse_vintage
 from addin.reference.importers.sources import PendingSource, iter_sources
 from addin.reference.paths import store_dir
 

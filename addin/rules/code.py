@@ -11,6 +11,9 @@ from addin.rules.context import RuleContext
 from addin.rules.text import cat, iso_dates, rows_text
 
 CATEGORY_II = "CPT Category II"
+#: Statuses that mean "not paid under the physician fee schedule" but paid under another
+#: Medicare fee schedule (clinical lab, ambulance, drugs, DME): not flagged.
+PAID_ELSEWHERE = frozenset({"X", "E"})
 
 
 def _status(context: RuleContext) -> pd.DataFrame:
@@ -132,19 +135,20 @@ class COD003(Rule):
 class COD004(Rule):
     """A code whose fee-schedule status means Medicare makes no separate payment.
 
-    **What it checks.** Active codes whose RVU-file status is B (bundled), E (excluded), G/I
-    (not valid for Medicare), M (measurement), N (non-covered), P (bundled/excluded), X
-    (statutory exclusion) and the other non-payable statuses. Category II codes have their
-    own rule (COD005).
+    **What it checks.** Active codes whose RVU-file status is B (bundled), G/I (not valid for
+    Medicare), H, M (measurement), N (non-covered) or P (bundled/excluded). Category II codes
+    have their own rule (COD005). Statuses X and E are not flagged: they mean "not paid under
+    the physician fee schedule", and clinical lab, ambulance, drug and DME codes carry them
+    because another Medicare fee schedule pays them.
 
     **Why CMS denies it.** The fee schedule pays nothing for these codes: bundled into
     another service, not a Medicare benefit, or reported with another code for Medicare.
 
-    **Example.** 99358 (status B) billed alone; an I-status code where Medicare uses a
-    G code.
+    **Example.** 99243 (office consultation, status I): Medicare pays the office visit codes
+    instead; 99358 (status B) is bundled.
 
-    **Fix.** For I/G status bill the Medicare code; for N/X obtain an ABN if the patient
-    will pay; for B report it only if the payer wants it for tracking.
+    **Fix.** For I/G status bill the Medicare code; for N obtain an ABN if the patient will
+    pay; for B report it only if the payer wants it for tracking.
     """
 
     rule_id = "COD004"
@@ -155,7 +159,7 @@ class COD004(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
         value = status["status"].fillna("").astype(str).to_numpy(dtype=object)
-        not_payable = indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS
+        not_payable = indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS - PAID_ELSEWHERE
         line = np.flatnonzero(
             np.isin(value, list(not_payable))
             & status["active"].to_numpy(dtype=bool)

@@ -16,10 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 UPLOAD_PATHS = ("/api/check",)  # and /api/check-sheet, by prefix
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
 
@@ -42,28 +38,37 @@ class BodySizeLimit:
             await self._refuse(send, path, limit, int(length))
             return
         received = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            # Answer 413 as soon as the body passes the limit, then tell the app the client
+            # left: frameworks turn exceptions raised here into their own 400s.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(send, path, limit, received)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 has been sent; drop whatever the app answers
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send, path, limit, received)
+        except Exception:
+            if not refused:
+                raise
 
     @staticmethod
     async def _refuse(send: Send, path: str, limit: int, size: int) -> None:

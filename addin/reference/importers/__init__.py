@@ -6,8 +6,9 @@ vintage, part and layout) or a :class:`SkippedFile`; malformed files raise
 :class:`addin.errors.InputFileError`. One module per layout family.
 """
 
-from addin.reference.importers.common import Hints, ParsedTable, SkippedFile, Source, parse_vintage
+from addin.reference.importers.common import Hints, ParsedTable, SkippedFile, Source
 from addin.reference.importers.detect import parse_file, parse_source
+from addin.reference.importers.names import parse_vintage
 
 __all__ = [
     "Hints",

@@ -13,17 +13,10 @@ import pandas as pd
 
 from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers.common import (
-    Hints,
-    ParsedTable,
-    finish,
-    normalise_header,
-    resolve_vintage,
-    to_choice,
-    to_codes,
-    to_dates,
-)
+from addin.reference.importers.common import Hints, ParsedTable, finish, normalise_header
+from addin.reference.importers.names import resolve_vintage
 from addin.reference.importers.tabular import Grid
+from addin.reference.importers.validate import to_choice, to_codes, to_dates
 
 # canonical column -> official header
 HEADERS = {

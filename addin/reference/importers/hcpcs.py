@@ -23,11 +23,10 @@ from addin.reference.importers.common import (
     RowContext,
     finish,
     normalise_header,
-    resolve_vintage,
-    to_choice,
-    to_dates,
 )
+from addin.reference.importers.names import resolve_vintage
 from addin.reference.importers.tabular import Grid
+from addin.reference.importers.validate import to_choice, to_dates
 
 FIRST_LINE = {3: "code", 7: "modifier"}
 CONTINUATION = {4: 3, 8: 7}

@@ -15,20 +15,15 @@ import pandas as pd
 
 from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers.common import (
-    Hints,
-    ParsedTable,
-    finish,
-    normalise_header,
+from addin.reference.importers.common import Hints, ParsedTable, finish, normalise_header
+from addin.reference.importers.names import (
     resolve_setting,
     resolve_vintage,
     setting_from_text,
-    to_choice,
-    to_codes,
-    to_int,
     vintage_from_text,
 )
 from addin.reference.importers.tabular import Grid
+from addin.reference.importers.validate import to_choice, to_codes, to_int
 
 HEADERS = ["HCPCS/CPT Code", "MUE Values", "MUE Adjudication Indicator", "MUE Rationale"]
 

@@ -51,16 +51,12 @@ from addin.reference.importers.common import (
     Source,
     finish,
     normalise_header,
-    parse_vintage,
-    resolve_setting,
-    resolve_vintage,
-    to_choice,
-    to_codes,
-    to_int,
     utf8_bytes,
 )
+from addin.reference.importers.names import parse_vintage, resolve_setting, resolve_vintage
 from addin.reference.importers.ptp import build_ptp_frame
 from addin.reference.importers.tabular import sniff_delimiter
+from addin.reference.importers.validate import to_choice, to_codes, to_int
 
 PTP_ALIASES: dict[str, tuple[str, ...]] = {
     "column_1": ("column_1", "column1", "col_1", "col1", "column_one", "code_1", "code1"),

@@ -13,14 +13,8 @@ import pandas as pd
 
 from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers.common import (
-    Hints,
-    ParsedTable,
-    finish,
-    normalise_header,
-    quarter_start,
-    resolve_vintage,
-)
+from addin.reference.importers.common import Hints, ParsedTable, finish, normalise_header
+from addin.reference.importers.names import quarter_start, resolve_vintage
 from addin.reference.importers.tabular import Grid
 
 ALIASES = {

@@ -35,17 +35,16 @@ from addin.reference.importers.common import (
     finish,
     is_utf8,
     normalise_header,
+)
+from addin.reference.importers.names import (
     part_from_name,
     quarter_start,
     resolve_setting,
     resolve_vintage,
     setting_from_text,
-    stripped_category,
-    to_choice,
-    to_codes,
-    to_dates,
 )
 from addin.reference.importers.tabular import Grid
+from addin.reference.importers.validate import stripped_category, to_choice, to_codes, to_dates
 
 OFFICIAL_HEADERS = [
     "Column 1",

@@ -31,12 +31,10 @@ from addin.reference.importers.common import (
     decode_text,
     finish,
     normalise_header,
-    resolve_vintage,
-    to_codes,
-    to_float,
-    vintage_from_text,
 )
+from addin.reference.importers.names import resolve_vintage, vintage_from_text
 from addin.reference.importers.tabular import Grid
+from addin.reference.importers.validate import to_codes, to_float
 
 # canonical column -> header key (upper + lower header rows, normalised)
 HEADER_KEYS = {

@@ -1,0 +1,48 @@
+"""``cpt-addin suggest CODE [OTHER]``: which modifiers the data allows, and why.
+
+The same answer as the Excel functions ``SUGGEST_MODIFIERS`` / ``SUGGEST_MODIFIERS_TABLE``
+(:func:`addin.suggest.suggest_modifiers`): with a second code the NCCI PTP edit between the
+two comes first, then each code's fee-schedule indicators.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from addin.cli.lookup_cmd import _date, _setting
+from addin.codes import Setting
+from addin.reference import get_reference_data
+from addin.suggest import suggest_modifiers
+
+
+def register(subparsers) -> None:
+    """Add the ``suggest`` sub-command."""
+    parser = subparsers.add_parser(
+        "suggest", help="modifiers a code (or a pair of codes) may need, each with its reason"
+    )
+    parser.add_argument("code")
+    parser.add_argument("other", nargs="?", help="another code billed the same day")
+    parser.add_argument("--date", type=_date, help="date of service (default today)")
+    parser.add_argument("--setting", type=_setting, default=Setting.practitioner,
+                        help="practitioner (default), hospital or dme")
+    parser.add_argument("--json", action="store_true", help="print the suggestions as JSON")
+    parser.set_defaults(func=run_suggest)
+
+
+def run_suggest(args: argparse.Namespace) -> int:
+    """Print one block per suggestion: modifier and line, then the reason."""
+    found = suggest_modifiers(get_reference_data(), args.code, args.other, args.date, args.setting)
+    if args.json:
+        print(json.dumps([asdict(s) for s in found], indent=2))
+        return 0
+    for suggestion in found:
+        if suggestion.modifiers:
+            print(f"{suggestion.modifier} on {suggestion.line or suggestion.code}: {suggestion.label}")
+        else:
+            print(suggestion.label)
+        print(f"    {suggestion.reason}")
+    if not found:
+        print("No modifier suggested by the loaded indicators.")
+    return 0
