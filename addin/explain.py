@@ -69,6 +69,7 @@ def short_descriptions(frame, date_of_service: dt.date) -> list[str]:
     for code, category, known, active, description, plain, reason in zip(*columns, strict=True):
         text = cache.get(code)
         if text is None:
+            category = category if isinstance(category, str) else None  # NaN from pandas
             text = "" if not code else describe_code(
                 code, category, known, active, description, plain, date_of_service, reason
             )

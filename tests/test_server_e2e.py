@@ -185,7 +185,7 @@ def browse(chromium: str, url: str, seconds: float, profile: Path) -> tuple[list
         while time.monotonic() < end:
             try:
                 event = tools.receive()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):

@@ -153,7 +153,7 @@ def test_every_excel_function_of_addin_udfs_is_served(server_module):
                      "CPT_DESC_TABLE", "CPT_CONFLICTS_TABLE", "CLAIM_CHECK"):
         assert required in names
     module = build_custom_functions(udfs, server_module)
-    assert module.FUNCTION_NAMES == tuple(name.lower() for name in names)
+    assert tuple(name.lower() for name in names) == module.FUNCTION_NAMES
     for name in names:
         wrapper = getattr(module, name.lower())
         original = getattr(udfs, name)

@@ -114,12 +114,13 @@ class ReferenceData:
 
     # ------------------------------------------------------------------ PTP
     def _ptp_index(self, version: Version) -> PtpIndex:
-        def build(frame: pd.DataFrame) -> PtpIndex:
-            if version.origin == "bundled":
-                return PtpIndex.from_frame(frame, frame["source"].astype(str))
-            return PtpIndex.from_frame(frame, version.label)
-
-        return version.built("ptp_index", build)
+        if version.load_arrow is not None:
+            return version.built_from_arrow(
+                "ptp_index", lambda table: PtpIndex.from_arrow(table, version.label)
+            )
+        return version.built(
+            "ptp_index", lambda frame: PtpIndex.from_frame(frame, frame["source"].astype(str))
+        )
 
     def pair(
         self,
@@ -537,7 +538,9 @@ class ReferenceData:
         frame = pd.DataFrame(
             {
                 "code": unique,
-                "category": status["category"].to_numpy(dtype=object),
+                "category": pd.Series(
+                    [c if isinstance(c, str) else None for c in status["category"].tolist()], dtype=object
+                ),
                 "known": status["known"].to_numpy(dtype=bool),
                 "active": status["active"].to_numpy(dtype=bool),
                 "inactive_reason": status["inactive_reason"].to_numpy(dtype=object),

@@ -35,6 +35,7 @@ class Version:
     files: list[str]
     rows: int
     load: Callable[[], pd.DataFrame]
+    load_arrow: Callable[[], Any] | None = None  # imported tables: the Parquet as a pyarrow Table
     _built: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -53,6 +54,14 @@ class Version:
                     if "_frame" not in self._built:
                         self._built["_frame"] = self.load()
                     self._built[name] = build(self._built["_frame"])
+        return self._built[name]
+
+    def built_from_arrow(self, name: str, build: Callable[[Any], Any]) -> Any:
+        """Like :meth:`built`, from the pyarrow table (no pandas frame is made)."""
+        if name not in self._built:
+            with self._lock:
+                if name not in self._built:
+                    self._built[name] = build(self.load_arrow())
         return self._built[name]
 
     def describe(self) -> TableVersion:
@@ -121,9 +130,32 @@ def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
                 files=[r.source_file for r in records],
                 rows=sum(r.rows for r in records),
                 load=_parquet_loader(paths, sort_key="pair_key" if table == schema.PTP else None),
+                load_arrow=_arrow_loader(paths, PTP_INDEX_COLUMNS if table == schema.PTP else None),
             )
         )
     return out
+
+
+# The PTP index needs no code strings: codes are decoded from pair_key on demand.
+PTP_INDEX_COLUMNS = [
+    "pair_key",
+    "pre_1996",
+    "effective_date",
+    "deletion_date",
+    "modifier_indicator",
+    "rationale",
+]
+
+
+def _arrow_loader(paths: list[Path], columns: list[str] | None) -> Callable[[], Any]:
+    def load() -> Any:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [pq.read_table(path, columns=columns) for path in paths]
+        return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+
+    return load
 
 
 def _parquet_loader(paths: list[Path], sort_key: str | None) -> Callable[[], pd.DataFrame]:

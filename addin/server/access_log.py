@@ -16,6 +16,8 @@ import traceback
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("addin.server.access")
+# Added to every answer (cheap here: a BaseHTTPMiddleware would cost a task per request).
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 error_logger = logging.getLogger("addin.server.errors")
 
 
@@ -27,7 +29,8 @@ def route_template(scope: Scope) -> str:
 
 
 class AccessLog:
-    """ASGI middleware writing one INFO line per request to ``addin.server.access``."""
+    """ASGI middleware writing one INFO line per request to ``addin.server.access``; it also
+    adds the security headers and turns unhandled errors into a 500 answer."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,6 +47,10 @@ class AccessLog:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = int(message["status"]), True
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in present]
+                if extra:
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         try:

@@ -39,7 +39,6 @@ STATIC_FILES = {"taskpane.js": "text/javascript", "taskpane.css": "text/css"}
 OFFICE_ORIGIN_REGEX = (
     r"https://([a-z0-9-]+\.)*(officeapps\.live\.com|office\.com|office365\.com|microsoft\.com)"
 )
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
 def cors_origin_regex(settings: ServerSettings) -> str:
@@ -96,13 +95,6 @@ def create_app(settings: ServerSettings | None = None, udfs: ModuleType | None =
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=400)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
 
     @app.get("/health", tags=["server"])
     def health() -> dict:

@@ -3,8 +3,9 @@
 openpyxl stamps ``docProps/core.xml`` with the time of saving and every zip entry with the
 current time. The prebuilt templates in ``workbook_templates/`` are committed and a test
 regenerates them and compares bytes, so :func:`make_byte_stable` rewrites the package with a
-fixed document date, fixed entry dates, a fixed entry order and no compression (compressed
-bytes could differ between zlib versions; the templates are small).
+fixed document date, fixed entry dates, fixed permissions and a fixed entry order, compressed
+at a fixed level. (Deflate output is stable for a given zlib; a different zlib build could
+compress differently, in which case regenerating the templates is the fix.)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 FIXED_DATE = dt.datetime(2025, 1, 1, 0, 0, 0)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+LEVEL = 6
 _STAMP = re.compile(
     rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:(created|modified)>)"
 )
@@ -33,20 +35,20 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def make_byte_stable(path: Path, when: dt.datetime = FIXED_DATE) -> Path:
-    """Rewrite an .xlsx in place with fixed timestamps, sorted entries, stored (uncompressed)."""
+    """Rewrite an .xlsx in place with fixed timestamps and permissions, in a fixed order."""
     path = Path(path)
     with zipfile.ZipFile(path) as source:
         parts = {info.filename: source.read(info) for info in source.infolist()}
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as target:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=LEVEL) as target:
         for name in sorted(parts, key=_order):
             data = parts[name]
             if name == "docProps/core.xml":
                 data = _fixed_core(data, when)
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_STORED
+            info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o600 << 16
             info.create_system = 0
-            target.writestr(info, data)
+            target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=LEVEL)
     path.write_bytes(buffer.getvalue())
     return path

@@ -37,7 +37,7 @@ from addin.workbooks.template_parts import (
 SHEET = "Pair checker"
 EDITS = "Edits"
 CODES = "Codes"
-FIRST_ROW, LAST_ROW = 5, 104
+FIRST_ROW, LAST_ROW = 5, 54  # 50 pairs
 FROM_THE_START = dt.date(1900, 1, 1)  # a missing effective date: the edit applies from the start
 STILL_ACTIVE = dt.date(9999, 12, 31)  # a missing deletion date: the edit is still active
 STILL_ACTIVE_SERIAL = 2958465
@@ -114,20 +114,21 @@ def build(reference, codes: Iterable[object] | None = None, as_of: dt.date | Non
     edits = edits_table(reference, code_list)
     facts = code_facts(reference, code_list, as_of)
     workbook = new_workbook("Pair checker, no add-in needed (cpt-addin)")
-    _pair_sheet(workbook, len(edits), len(code_list), reference.data_version_text())
+    _pair_sheet(workbook, len(edits), len(code_list))
     _edits_sheet(workbook, edits)
     _codes_sheet(workbook, facts, as_of)
-    instructions_sheet(workbook, "Pair checker (no add-in): how to use this workbook", _instructions(code_list))
+    instructions_sheet(workbook, "Pair checker (no add-in): how to use this workbook",
+                       _instructions(code_list, reference.data_version_text()))
     return workbook
 
 
-def _pair_sheet(workbook, edit_count: int, code_count: int, data_version: str) -> None:
+def _pair_sheet(workbook, edit_count: int, code_count: int) -> None:
     ws = workbook.create_sheet(SHEET)
     title(
         ws,
         "Pair checker (works without the add-in)",
         f"Type two codes per row, either order. Answers come from the {edit_count} NCCI PTP edits among "
-        f"{code_count} codes on the Edits sheet; data: {data_version}.",
+        f"{code_count} codes on the Edits sheet (see Instructions for the data used).",
     )
     headers = ["Code 1", "Code 2", "Date of service", "Setting", "Verdict", "Column 1", "Column 2",
                "Modifier indicator", "Rationale", "What to do", "Edit in force", "Code 1 is",
@@ -193,12 +194,12 @@ def _pair_row(ws, r: int) -> None:
         f'IF($H{r}=1," unless an NCCI-associated modifier applies (indicator 1)."," (indicator 0: no modifier bypasses it).")'
         f',IF(NOT(AND({in_list[0]},{in_list[1]})),"NOT IN THIS WORKBOOK: "&IF({in_list[0]},$P{r},$O{r})&'
         f'" is not in the embedded code list; no answer.",'
-        f'"NO EDIT: "&$O{r}&" and "&$P{r}&" may be reported together on "&TEXT($Q{r},"yyyy-mm-dd")&" ("&$R{r}&")."))))'
+        f'"NO EDIT: "&$O{r}&" and "&$P{r}&" may be reported together on "&TEXT($Q{r},"yyyy-mm-dd")&" ("&$R{r}&").")))'
     )
     formula(ws, f"E{r}", verdict, styles.STYLE_FORMULA_WRAP)
     formula(ws, f"F{r}", f'=IF($U{r}=0,"",{edit("C")})')
     formula(ws, f"G{r}", f'=IF($U{r}=0,"",{edit("D")})')
-    formula(ws, f"H{r}", f'=IF($U{r}=0,"",{edit("G")})')
+    formula(ws, f"H{r}", f'=IF($U{r}=0,"",{edit("G")})', styles.STYLE_FORMULA_CENTER)
     formula(ws, f"I{r}", f'=IF($U{r}=0,"",{edit("I")})', styles.STYLE_FORMULA_WRAP)
     formula(
         ws,
@@ -222,7 +223,7 @@ def _pair_row(ws, r: int) -> None:
             f'=IF(${code}{r}="","",IFERROR(INDEX({CODES}!$B:$B,MATCH(${code}{r},{CODES}!$A:$A,0)),"not in this workbook"))',
             styles.STYLE_FORMULA_WRAP,
         )
-    ws.row_dimensions[r].height = 48
+    ws.row_dimensions[r].height = 45
 
 
 def _edits_sheet(workbook, edits: pd.DataFrame) -> None:
@@ -258,13 +259,16 @@ def _codes_sheet(workbook, facts: pd.DataFrame, as_of: dt.date) -> None:
     widths(ws, [9, 70, 22, 22, 12, 11, 40, 9, 7])
     for row, values in enumerate(facts.itertuples(index=False), start=2):
         put(ws, f"A{row}", values.code, styles.STYLE_CODE)
-        put(ws, f"B{row}", values.description)
-        put(ws, f"C{row}", values.category)
-        put(ws, f"D{row}", values.status)
+        put(ws, f"B{row}", values.description, styles.STYLE_WRAP)
+        height = styles.row_height([values.description], [70])
+        if height:
+            ws.row_dimensions[row].height = height
+        put(ws, f"C{row}", values.category, styles.STYLE_PLAIN)
+        put(ws, f"D{row}", values.status, styles.STYLE_PLAIN)
         for column, number in (("E", values.mue_practitioner), ("F", values.mue_hospital)):
             if pd.notna(number):
                 put(ws, f"{column}{row}", int(number), styles.STYLE_CENTER)
-        put(ws, f"G{row}", values.addon)
+        put(ws, f"G{row}", values.addon, styles.STYLE_PLAIN)
         put(ws, f"H{row}", values.global_days, styles.STYLE_CENTER)
         put(ws, f"I{row}", values.pctc, styles.STYLE_CENTER)
     ws.freeze_panes = "B2"
@@ -272,7 +276,7 @@ def _codes_sheet(workbook, facts: pd.DataFrame, as_of: dt.date) -> None:
     styles.print_setup(ws)
 
 
-def _instructions(codes: list[str]) -> list[tuple[str, str]]:
+def _instructions(codes: list[str], data_version: str) -> list[tuple[str, str]]:
     shown = ", ".join(codes[:40]) + (" …" if len(codes) > 40 else "")
     return [
         ("What this is", "The NCCI procedure-to-procedure (PTP) verdict for two codes billed for one patient "
@@ -290,4 +294,5 @@ def _instructions(codes: list[str]) -> list[tuple[str, str]]:
          "cpt-addin template pair-checker-standalone -o pairs.xlsx --codes 47383,77002,..."),
         ("Dates", "Each edit has an effective date and a last day (Edits sheet; 1900-01-01 means from the "
          "start of the table, 9999-12-31 means still active). Indicator 9 edits never apply."),
+        ("Data used", data_version),
     ]

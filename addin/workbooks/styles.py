@@ -50,6 +50,7 @@ STYLE_INPUT = "cpt input"
 STYLE_INPUT_DATE = "cpt input date"
 STYLE_FORMULA = "cpt formula"
 STYLE_FORMULA_WRAP = "cpt formula wrap"
+STYLE_FORMULA_CENTER = "cpt formula center"
 STYLE_NOTE = "cpt note"
 STYLE_CODE = "cpt code"
 STYLE_CENTER = "cpt center"
@@ -92,9 +93,11 @@ def _styles() -> list[NamedStyle]:
         _named(STYLE_INPUT_DATE, number_format=DATE_FORMAT, fill=PatternFill("solid", fgColor=INPUT_FILL),
                border=Border(left=_thin, right=_thin, top=_thin, bottom=_thin),
                alignment=Alignment(horizontal="left", vertical="top")),
-        _named(STYLE_FORMULA, alignment=Alignment(vertical="top"),
+        _named(STYLE_FORMULA, alignment=Alignment(horizontal="left", vertical="top"),
                fill=PatternFill("solid", fgColor="F2F2F2")),
-        _named(STYLE_FORMULA_WRAP, alignment=Alignment(vertical="top", wrap_text=True),
+        _named(STYLE_FORMULA_CENTER, alignment=Alignment(horizontal="center", vertical="top"),
+               fill=PatternFill("solid", fgColor="F2F2F2")),
+        _named(STYLE_FORMULA_WRAP, alignment=Alignment(horizontal="left", vertical="top", wrap_text=True),
                fill=PatternFill("solid", fgColor="F2F2F2")),
         _named(STYLE_NOTE, font=Font(name=FONT_NAME, size=10, italic=True, color="595959"),
                alignment=Alignment(vertical="top", wrap_text=False)),
