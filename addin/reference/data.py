@@ -634,8 +634,7 @@ class ReferenceData:
                 category=_text(row.get("category")),
                 source=_text(row.get("source")),
             )
-        table = self.hcpcs_frame()
-        mods = table[table["kind"] == "modifier"]
+        mods = self._hcpcs_modifiers()
         if mod in mods.index:
             row = mods.loc[mod]
             return ModifierFact(
@@ -647,8 +646,25 @@ class ReferenceData:
 
     def known_modifiers(self) -> set[str]:
         """Every modifier the loaded data knows (bundled list and HCPCS Level II modifiers)."""
-        table = self.hcpcs_frame()
-        return set(self.modifier_table.index) | set(table.index[table["kind"] == "modifier"])
+        return set(self.modifier_table.index) | set(self._hcpcs_modifiers().index)
+
+    def _hcpcs_modifiers(self) -> pd.DataFrame:
+        """Level II modifiers from every HCPCS version, newest first (a codes-only release,
+        such as a descriptions file, must not hide the modifiers of an earlier full one)."""
+        with self._lock:
+            cached = getattr(self, "_hcpcs_modifier_cache", None)
+            if cached is None:
+                frames = []
+                for version in reversed(self.version_set(schema.HCPCS).versions):
+                    table = self._hcpcs_table(version)
+                    frames.append(table[table["kind"] == "modifier"])
+                cached = (
+                    pd.concat(frames)[lambda f: ~f.index.duplicated(keep="first")]
+                    if frames
+                    else pd.DataFrame(columns=["long_description", "short_description", "source"])
+                )
+                self._hcpcs_modifier_cache = cached
+            return cached
 
     def ncci_associated_modifiers(self) -> set[str]:
         """Modifiers that may bypass an indicator-1 PTP edit."""
