@@ -38,3 +38,15 @@ def isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("cpt-addin-home")
     monkeypatch.setenv("CPT_ADDIN_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def imported_store(tmp_path_factory) -> Path:
+    """A store with every table in ../shared/cms imported (once per test session)."""
+    require_shared(SHARED_CMS)
+    from addin.reference.store import Store
+
+    root = tmp_path_factory.mktemp("imported-home") / "store"
+    result = Store(root).import_paths([SHARED_CMS])
+    assert result.ok, [o.message for o in result.refused]
+    return root

@@ -60,14 +60,15 @@ def refuse_input(result: CheckResult, path: Path) -> None:
         )
 
 
-def _mapping_text(mapping: object) -> str:
+def _mapping_lines(mapping: object) -> list[str]:
+    """``["cpt ← CPT/HCPCS", ...]``: which input column fed each claim field."""
     if not isinstance(mapping, dict) or not mapping:
-        return ""
-    parts = []
+        return []
+    lines = []
     for field, headers in mapping.items():
         shown = ", ".join(map(str, headers)) if isinstance(headers, (list, tuple)) else str(headers)
-        parts.append(f"{field} ← {shown}")
-    return "; ".join(parts)
+        lines.append(f"{field} ← {shown}")
+    return lines
 
 
 def _reference(result: CheckResult):
@@ -126,7 +127,7 @@ def write_report(result: CheckResult, path: Path, reference=None) -> Path:
             sha256=str(meta.get("sha256") or ""),
             sheet=str(meta.get("sheet") or ""),
             header_row=meta.get("header_row"),
-            column_mapping=_mapping_text(meta.get("column_mapping")),
+            column_mapping=_mapping_lines(meta.get("column_mapping")),
             setting=str(result.setting),
             elapsed_seconds=float(result.elapsed_seconds or 0.0),
             generated=dt.datetime.now().replace(microsecond=0),

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from addin.workbooks import styles
-from addin.workbooks.report_layout import ClaimLocator
+from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator
+from addin.workbooks.rows import top_aligned
 from addin.workbooks.safe_cells import CellMaker
 
 STATUS_HEADERS = ["Row", "Status", "Findings", "Messages"]
 STATUS_OK = "ok"
 STATUS_REJECTED = "rejected"
 _MESSAGES_WIDTH = 70
+_MESSAGES_WIDTH_WRAPPED = 60
 
 
 def claim_status(raw: pd.DataFrame, line_status: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
@@ -84,14 +87,19 @@ def write_claims(
         axis=1,
         ignore_index=True,
     )
-    widths = [8.0, 10.0, 10.0, styles.series_width("Messages", status["messages"], maximum=_MESSAGES_WIDTH)]
+    wrap = len(body) <= WRAP_ROWS_LIMIT
+    messages_width = _MESSAGES_WIDTH_WRAPPED if wrap else _MESSAGES_WIDTH
+    widths = [8.0, 10.0, 10.0, styles.series_width("Messages", status["messages"], maximum=messages_width)]
     widths += [styles.series_width(str(c), raw[c], maximum=40) for c in input_columns]
     for number, title in enumerate(titles):
         part = body.iloc[number * limit : (number + 1) * limit]
-        _write_part(workbook, title, headers, part, widths)
+        _write_part(workbook, title, headers, part, widths, wrap)
 
 
-def _write_part(workbook, title: str, headers: list[str], part: pd.DataFrame, widths: list[float]) -> None:
+def _write_part(
+    workbook, title: str, headers: list[str], part: pd.DataFrame, widths: list[float], wrap: bool
+) -> None:
+    """One Claims sheet; numbers from the input are left-aligned like the text around them."""
     ws = workbook.create_sheet(title)
     maker = CellMaker(ws)
     styles.set_widths(ws, widths)
@@ -101,10 +109,21 @@ def _write_part(workbook, title: str, headers: list[str], part: pd.DataFrame, wi
     if height:
         ws.row_dimensions[1].height = height
     ws.append([maker.text(h, styles.STYLE_HEADER) for h in headers])
-    for values in part.itertuples(index=False, name=None):
+    for index, values in enumerate(part.itertuples(index=False, name=None), start=2):
         out = [maker.safe_value(v) for v in values]
         out[0] = maker.cell(out[0], styles.STYLE_CENTER)
         out[2] = maker.cell(out[2], styles.STYLE_CENTER)
+        for i in range(4, len(out)):
+            value = out[i]
+            if value is not None and not isinstance(value, (str, Cell)):
+                out[i] = maker.cell(value, styles.STYLE_LEFT)
+        message = values[3]
+        if wrap and isinstance(message, str) and message:
+            height = styles.row_height([message], [widths[3]])
+            if height:
+                out[3] = maker.text(message, styles.STYLE_WRAP)
+                out = top_aligned(maker, out)
+                ws.row_dimensions[index].height = height
         ws.append(out)
     last_row = max(len(part) + 1, 2)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"

@@ -18,7 +18,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from addin.workbooks import styles
-from addin.workbooks.report_layout import ClaimLocator, part_titles, sheet_ref
+from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator, part_titles, sheet_ref
+from addin.workbooks.rows import top_aligned
 from addin.workbooks.safe_cells import CellMaker
 
 # (finding column, header a person reads) in sheet order. Severity and rule family stay in
@@ -44,6 +45,8 @@ SEVERITY_COLUMN = "B"
 FAMILY_COLUMN = "C"
 RULE_ID_COLUMN = "D"
 _MAX_WIDTH = {"message": 90, "suggestion": 70, "source": 45}
+_MAX_WIDTH_WRAPPED = {"message": 60, "suggestion": 50, "source": 45}
+MESSAGE_INDEX, SUGGESTION_INDEX, RELATED_ROW_INDEX = 8, 9, 13
 
 
 @dataclass
@@ -64,9 +67,10 @@ def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _widths(frame: pd.DataFrame) -> list[float]:
+def _widths(frame: pd.DataFrame, wrap: bool) -> list[float]:
+    maxima = _MAX_WIDTH_WRAPPED if wrap else _MAX_WIDTH
     return [
-        styles.series_width(header, frame[column], maximum=_MAX_WIDTH.get(column, 40))
+        styles.series_width(header, frame[column], maximum=maxima.get(column, 40))
         for column, header in FINDINGS_SHEET_COLUMNS
     ]
 
@@ -85,14 +89,16 @@ def write_findings(
     """Write the Findings sheet(s); returns one :class:`FindingsSheet` per sheet written."""
     frame = _ordered(findings)
     sheets = plan_findings_sheets(len(frame), limit)
-    widths = _widths(frame)
+    wrap = len(frame) <= WRAP_ROWS_LIMIT
+    widths = _widths(frame, wrap)
     for number, sheet in enumerate(sheets):
         part = frame.iloc[number * limit : (number + 1) * limit]
-        _write_part(workbook, sheet.title, part, widths, locator, table_name=sheet.title.replace(" ", ""))
+        _write_part(workbook, sheet.title, part, widths, locator, sheet.title.replace(" ", ""), wrap)
     return sheets
 
 
-def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name: str) -> None:
+def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name: str, wrap: bool) -> None:
+    """One Findings sheet; with ``wrap`` long messages wrap and rows grow to fit them."""
     ws = workbook.create_sheet(title)
     maker = CellMaker(ws)
     styles.set_widths(ws, widths)
@@ -109,15 +115,25 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
         return
     targets = locator.locations(part["row"].to_numpy())
     rows = part.to_numpy(dtype=object)
-    for values, target in zip(rows, targets, strict=True):
+    text_widths = [widths[MESSAGE_INDEX], widths[SUGGESTION_INDEX]]
+    for index, (values, target) in enumerate(zip(rows, targets, strict=True), start=2):
         out = [maker.safe_value(v) for v in values]
         row_number = out[0]
         if target is not None and row_number is not None:
             link = maker.cell(int(row_number), styles.STYLE_LINK_INT)
             link.hyperlink = Hyperlink(ref="A1", location=target, tooltip="Go to this row on the Claims sheet")
             out[0] = link
-        if out[13] is not None:
-            out[13] = maker.cell(out[13], styles.STYLE_CENTER)
+        if out[RELATED_ROW_INDEX] is not None:
+            out[RELATED_ROW_INDEX] = maker.cell(out[RELATED_ROW_INDEX], styles.STYLE_CENTER)
+        if wrap:
+            texts = [values[MESSAGE_INDEX], values[SUGGESTION_INDEX]]
+            height = styles.row_height([t if isinstance(t, str) else None for t in texts], text_widths)
+            if height:
+                for i in (MESSAGE_INDEX, SUGGESTION_INDEX):
+                    if out[i] is not None:
+                        out[i] = maker.restyle(maker.text(_value_text(out[i])), styles.STYLE_WRAP)
+                out = top_aligned(maker, out)
+                ws.row_dimensions[index].height = height
         ws.append(out)
     last_row = len(part) + 1
     ref = f"A1:{last_column}{last_row}"
@@ -134,6 +150,10 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
         warnings.simplefilter("ignore", UserWarning)
         ws.add_table(table)
     _severity_formats(ws, f"{SEVERITY_COLUMN}2:{SEVERITY_COLUMN}{last_row}")
+
+
+def _value_text(value: object) -> str:
+    return str(value.value if hasattr(value, "value") else value)
 
 
 def _severity_formats(ws, cells: str) -> None:

@@ -7,6 +7,8 @@ import pandas as pd
 
 #: Data rows a sheet holds below its header (Excel's 1,048,576 rows minus the header).
 SHEET_DATA_ROWS = 1_048_575
+#: Up to this many rows, long messages wrap and rows grow to fit (costly on huge sheets).
+WRAP_ROWS_LIMIT = 10_000
 
 
 def sheet_ref(title: str) -> str:

@@ -51,7 +51,7 @@ class SummaryFacts:
     sha256: str
     sheet: str
     header_row: object
-    column_mapping: str
+    column_mapping: list[str]
     setting: str
     elapsed_seconds: float
     generated: dt.datetime
@@ -99,10 +99,11 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
         ("SHA-256", facts.sha256 or "(not a file)"),
         ("Sheet", facts.sheet or "(text file)"),
         ("Header row", facts.header_row),
-        ("Columns used", facts.column_mapping),
         ("Setting", facts.setting),
     ):
         out.add([text(name, label), _left(m, value)])
+    for number, mapping in enumerate(facts.column_mapping or ["(none)"]):
+        out.add([text("Columns used" if number == 0 else "", label), text(mapping, styles.STYLE_LEFT)])
     out.add([text("Run time (seconds)", label), m.cell(round(facts.elapsed_seconds, 2), styles.STYLE_LEFT)])
     for line in facts.notes:
         out.add([text("Reader note", label), text(line)])

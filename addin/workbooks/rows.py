@@ -17,6 +17,21 @@ def _wrapped_text(value: object) -> object:
     return None
 
 
+def top_aligned(maker: CellMaker, values: Sequence[object]) -> list[object]:
+    """The row's values as cells aligned to the top (for rows taller than one line)."""
+    out: list[object] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif isinstance(value, Cell):
+            if not value.has_style:
+                maker.restyle(value, styles.STYLE_PLAIN)
+            out.append(value)
+        else:
+            out.append(maker.cell(value, styles.STYLE_PLAIN))
+    return out
+
+
 class RowWriter:
     """Appends rows to a sheet; sets column widths first and row heights for wrapped cells."""
 
@@ -27,15 +42,6 @@ class RowWriter:
         self.row = 0
         styles.set_widths(ws, self.widths)
 
-    def _top(self, value: object) -> object:
-        if value is None:
-            return None
-        if isinstance(value, Cell):
-            if not value.has_style:
-                self.maker.restyle(value, styles.STYLE_PLAIN)
-            return value
-        return self.maker.cell(value, styles.STYLE_PLAIN)
-
     def add(self, values: Sequence[object] | None = None, wrap: bool = False, bold: bool = False) -> int:
         """Append a row; returns its number.
 
@@ -45,7 +51,7 @@ class RowWriter:
         values = list(values or [])
         if wrap and values:
             # tall rows: keep every cell at the top, not only the styled ones
-            values = [self._top(v) for v in values]
+            values = top_aligned(self.maker, values)
             height = styles.row_height([_wrapped_text(v) for v in values], self.widths, bold=bold)
             if height:
                 self.ws.row_dimensions[number].height = height
