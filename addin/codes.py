@@ -32,6 +32,18 @@ _MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 _MODIFIER_SPLIT_RE = re.compile(r"[\s,;/|+]+")
 
 
+def is_missing(value: object) -> bool:
+    """True for an empty cell as Python, numpy or pandas hands it over: None, NaN, ``pd.NA``
+    (pandas 3 string and nullable columns) and NaT."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
 class Setting(str, Enum):
     """Which NCCI table family applies: practitioner, outpatient hospital or DME supplier."""
 
@@ -44,7 +56,7 @@ class Setting(str, Enum):
         """Accept the names users type (``prac``, ``outpatient``, ``OPH``, ``DME supplier``)."""
         if isinstance(value, Setting):
             return value
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        if is_missing(value) or (isinstance(value, str) and not value.strip()):
             if default is None:
                 return cls.practitioner
             return default
@@ -73,7 +85,7 @@ def normalize_code(value: object) -> str | None:
     Excel), ``" 0397t "`` -> ``"0397T"``.
     The result is not validated; see :func:`code_category`.
     """
-    if value is None:
+    if is_missing(value):
         return None
     if isinstance(value, bool):
         return str(value).upper()
@@ -104,7 +116,7 @@ def _pad_lost_zeros(digits: str) -> str:
 
 def code_category(code: str | None) -> str | None:
     """Name the code set a code's format belongs to, or None when the format is invalid."""
-    if not code:
+    if not isinstance(code, str) or not code:  # None, NaN or pd.NA from a vector of codes
         return None
     for name, pattern in _CODE_PATTERNS:
         if pattern.match(code):
@@ -119,7 +131,7 @@ def is_valid_code_format(code: str | None) -> bool:
 
 def normalize_modifier(value: object) -> str | None:
     """One modifier as 2-character upper-case text (``5.0``? no: ``59.0`` -> ``"59"``)."""
-    if value is None:
+    if is_missing(value):
         return None
     if isinstance(value, (float, np.floating)):
         if math.isnan(value):
@@ -143,7 +155,7 @@ def split_modifiers(value: object) -> list[str]:
 
     A sequence (from ``Mod1..Mod4`` columns or an Excel range) is flattened; blanks dropped.
     """
-    if value is None:
+    if is_missing(value):
         return []
     if isinstance(value, (list, tuple, np.ndarray)):
         out: list[str] = []
@@ -172,7 +184,7 @@ def parse_date(value: object) -> dt.date | None:
 
     Returns None for an empty value; raises ValueError for text that is not a date.
     """
-    if value is None:
+    if is_missing(value):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
@@ -211,7 +223,8 @@ def parse_date(value: object) -> dt.date | None:
 def encode_codes(codes: np.ndarray | list[str]) -> np.ndarray:
     """Encode 5-character codes as int64 (6 bits a character) for sorted-array joins.
 
-    Codes of any other length encode to -1 so they never match a stored key.
+    Anything but 5 digits / upper-case letters (other lengths, lower case, punctuation)
+    encodes to -1 so it never matches a stored key.
     """
     arr = np.asarray(codes)
     if arr.size == 0:
@@ -229,14 +242,18 @@ def encode_codes(codes: np.ndarray | list[str]) -> np.ndarray:
     key = np.zeros(len(arr), dtype=np.int64)
     for i in range(5):
         key = (key << 6) | (chars[:, i] & 0x3F)
-    valid = (chars[:, 4] != 0) & (chars[:, 5] == 0) & (chars[:, :5] < 128).all(axis=1)
+    # only digits and upper-case letters: 6 bits would fold lower case onto digits
+    # ("4738q" onto "47381") and punctuation onto letters
+    head = chars[:, :5]
+    canonical = ((head >= 48) & (head <= 57)) | ((head >= 65) & (head <= 90))
+    valid = (chars[:, 5] == 0) & canonical.all(axis=1)
     key[~valid] = -1
     return key
 
 
 def encode_code(code: str) -> int:
     """Scalar form of :func:`encode_codes` (same key for the same code)."""
-    if len(code) != 5:
+    if len(code) != 5 or not all("0" <= ch <= "9" or "A" <= ch <= "Z" for ch in code):
         return -1
     key = 0
     for ch in code.encode("ascii", "replace"):

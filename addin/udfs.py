@@ -213,9 +213,9 @@ def CPT_DATA_VERSION() -> str:
 def CPT_DESC_TABLE(codes: Any, date: Any = None) -> list[list[Any]]:
     """Spill form of CPT_DESC: one description per cell of the range, same shape, computed in one pass (fast for whole columns)."""
     rows = cells.column_arg(codes)
-    flat = [cells.code_arg(value) or "" for row in rows for value in row]
-    texts = iter(answers.descriptions(flat, _date(date)))
-    return [[next(texts) for _ in row] for row in rows]
+    texts = iter(answers.descriptions(cells.code_list(rows), _date(date)))
+    with cells.gc_paused():
+        return [[next(texts) for _ in row] for row in rows]
 
 
 @xw.func(category=CATEGORY)
@@ -230,7 +230,7 @@ def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> li
     rows = answers.conflict_rows(flat, dos, setting)
     if not rows:
         return [[f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})"]]
-    return cells.rows_out(CONFLICT_HEADER, rows)
+    return [list(CONFLICT_HEADER), *rows]  # plain str/int values already
 
 
 @xw.func(category=CATEGORY)

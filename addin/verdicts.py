@@ -71,12 +71,14 @@ def bypass_for_pair(
     mods_2 = [m for m in column_2_mods if m]
     if edit_indicator != 1:
         return Bypass(bypassed=False, reason="indicator 0: no modifier bypasses this edit")
+    not_on_em: list[str] = []
     for line, code, mods in (("column_2", column_2_code, mods_2), ("column_1", column_1_code, mods_1)):
         for mod in mods:
             fact = modifiers.get(mod)
             if fact is None or not fact.ncci_associated or fact.anatomic_family:
                 continue
             if mod in EM_ONLY_MODIFIERS and not is_em_code(code):
+                not_on_em.append(f"{mod} on {code}")
                 continue
             return Bypass(bypassed=True, modifier=mod, on_line=line)
     anatomic_1 = {m: modifiers[m] for m in mods_1 if m in modifiers and modifiers[m].anatomic_family}
@@ -92,6 +94,11 @@ def bypass_for_pair(
         else:
             reason = "an anatomic modifier bypasses only when both lines name different sites of one family"
         return Bypass(bypassed=False, reason=reason)
+    if not_on_em:
+        return Bypass(
+            bypassed=False,
+            reason=f"{', '.join(not_on_em)}: modifiers 25 and 57 bypass only on an E/M code",
+        )
     return Bypass(bypassed=False, reason="no NCCI-associated modifier on either line")
 
 
@@ -125,6 +132,28 @@ def edit_summary(edit_indicator: int, column_1: str, column_2: str) -> str:
         f"CONFLICT: {column_2} is denied with {column_1} unless the services were distinct; "
         f"then {fix} bypasses it (indicator 1)."
     )
+
+
+def edit_summaries(edit_indicators, column_1, column_2) -> list[str]:
+    """:func:`edit_summary` for whole columns (a spill table can hold hundreds of thousands
+    of edits): the same words, one f-string per edit."""
+    indicators = [int(i) for i in edit_indicators]
+    col1 = [str(c) for c in column_1]
+    col2 = [str(c) for c in column_2]
+    em = {code for code in {*col1, *col2} if is_em_code(code)}
+    fix = "/".join(X_MODIFIERS)
+    out = []
+    for i, a, b in zip(indicators, col1, col2, strict=True):
+        if i != 1:
+            out.append(f"CONFLICT: {b} is denied with {a}; no modifier bypasses (indicator {i}). Report {a} only.")
+        elif a in em or b in em:
+            out.append(edit_summary(i, a, b))
+        else:
+            out.append(
+                f"CONFLICT: {b} is denied with {a} unless the services were distinct; "
+                f"then {fix} (or 59) on {b} bypasses it (indicator 1)."
+            )
+    return out
 
 
 class PairVerdict(BaseModel):

@@ -217,7 +217,7 @@ def test_unexpected_failure_is_one_line_without_claim_contents(bundled, monkeypa
 
     monkeypatch.setattr(answers, "description", boom)
     text = udfs.CPT_DESC("47383")
-    assert text == "CPT_DESC: unexpected error (RuntimeError); details are in the xlwings log"
+    assert text == "CPT_DESC: unexpected error (RuntimeError); details: xlwings tab > Show Console"
     assert "Jane" not in text
 
 
@@ -272,3 +272,20 @@ def test_importing_udfs_loads_no_table(tmp_path):
         assert done.returncode == 0, done.stderr
         timings.append(float(done.stdout.strip()))
     assert min(timings) < 1.0, timings
+
+
+def test_vector_verdict_wording_equals_the_scalar_one():
+    from addin.verdicts import edit_summaries, edit_summary
+
+    cases = [
+        (0, "43497", "43235"), (1, "47383", "77002"), (1, "99213", "47383"), (1, "47383", "99214"),
+        (9, "11000", "11001"), (1, "92002", "65855"), (1, "99999", "0397T"), (1, "0397T", "G0364"),
+    ]
+    assert edit_summaries(*zip(*cases, strict=True)) == [edit_summary(*case) for case in cases]
+
+
+def test_conflicts_table_orders_column_1_by_first_appearance(bundled):
+    codes = ["77002", "43235", "47383", "43497"]
+    out = udfs.CPT_CONFLICTS_TABLE([[c] for c in codes], DOS)
+    firsts = [codes.index(row[0]) for row in out[1:]]
+    assert firsts == sorted(firsts)

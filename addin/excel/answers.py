@@ -22,10 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from addin.codes import Setting, code_category
+from addin.excel.cells import gc_paused
 from addin.explain import describe_code, short_description, short_descriptions
 from addin.reference import ReferenceData, get_reference_data
 from addin.suggest import Suggestion, suggest_modifiers
-from addin.verdicts import PairVerdict, edit_summary, pair_verdict
+from addin.verdicts import PairVerdict, edit_summaries, pair_verdict
 
 MAX_ENTRIES = 200_000
 BULK_AFTER_MISSES = 20
@@ -117,10 +118,14 @@ def _describe_all(ref: ReferenceData, date_of_service: dt.date) -> dict[str, str
 
 
 def descriptions(codes: list[str], date_of_service: dt.date) -> list[str]:
-    """``CPT_DESC_TABLE``: one description per code (``""`` for an empty code), vectorised."""
+    """``CPT_DESC_TABLE``: one description per code (``""`` for an empty code), vectorised
+    over the distinct codes."""
     ref = reference()
-    frame = ref.descriptions_frame(codes, date_of_service)
-    return short_descriptions(frame, date_of_service)
+    with gc_paused():
+        unique = list(dict.fromkeys(codes))
+        frame = ref.descriptions_frame(unique, date_of_service)
+        texts = dict(zip(unique, short_descriptions(frame, date_of_service), strict=True))
+        return [texts[code] for code in codes]
 
 
 # ---------------------------------------------------------------- pairs and suggestions
@@ -157,45 +162,58 @@ def data_version(ref: ReferenceData) -> str:
 
 
 def conflict_rows(codes: list[str], date_of_service: dt.date, setting: Setting) -> list[list[Any]]:
-    """``CPT_CONFLICTS_TABLE``: every edit in force among the codes, in the order the codes
-    first appear: Column 1, Column 2, indicator, verdict, rationale, effective, deletion."""
-    import numpy as np
+    """``CPT_CONFLICTS_TABLE``: every edit in force among the codes: Column 1, Column 2,
+    indicator, verdict, rationale, effective, deletion; Column 1 codes in the order they
+    first appear in the range.
 
+    Built column by column (a few thousand codes can share hundreds of thousands of edits);
+    every value is already a plain ``str``/``int`` a cell can hold.
+    """
     ref = reference()
     frame = ref.ptp_edits_among(codes, date_of_service, setting)
     if frame.empty:
         return []
-    first_seen: dict[str, int] = {}
-    for position, code in enumerate(codes):
-        first_seen.setdefault(code, position)
-    pos1 = frame["column_1"].map(first_seen).to_numpy()
-    pos2 = frame["column_2"].map(first_seen).to_numpy()
-    frame = frame.take(np.lexsort((np.maximum(pos1, pos2), np.minimum(pos1, pos2))))
-    col1 = frame["column_1"].tolist()
-    col2 = frame["column_2"].tolist()
-    indicator = frame["modifier_indicator"].astype(int).tolist()
-    verdicts = [edit_summary(i, a, b) for i, a, b in zip(indicator, col1, col2, strict=True)]
-    return [
-        list(row)
-        for row in zip(
-            col1,
-            col2,
-            indicator,
-            verdicts,
-            frame["rationale"].astype(str).tolist(),
-            _iso_dates(frame["effective_date"], ""),
-            _iso_dates(frame["deletion_date"], "*"),
-            strict=True,
-        )
-    ]
+    with gc_paused():
+        return _conflict_rows(frame, codes)
+
+
+def _conflict_rows(frame, codes: list[str]) -> list[list[Any]]:
+    import numpy as np
+    import pandas as pd
+
+    col1 = frame["column_1"].to_numpy(dtype=object)
+    # the edits come grouped by Column 1: order the groups by first appearance in the range
+    starts = np.flatnonzero(np.r_[True, col1[1:] != col1[:-1]])
+    lengths = np.diff(np.r_[starts, len(col1)])
+    appearance = pd.Index(list(dict.fromkeys(codes)))
+    runs = np.argsort(appearance.get_indexer(col1[starts]), kind="stable")
+    lengths = lengths[runs]
+    order = np.repeat(starts[runs] - np.cumsum(lengths) + lengths, lengths) + np.arange(len(col1))
+    col1 = col1[order]
+    col2 = frame["column_2"].to_numpy(dtype=object)[order]
+    indicator = frame["modifier_indicator"].to_numpy(dtype=np.int64)[order]
+    rationale = frame["rationale"].astype("category")
+    rationale_text = np.asarray(rationale.cat.categories, dtype=object)[rationale.cat.codes.to_numpy()[order]]
+    columns = (
+        col1.tolist(),
+        col2.tolist(),
+        indicator.tolist(),
+        edit_summaries(indicator, col1, col2),
+        rationale_text.tolist(),
+        _iso_dates(frame["effective_date"].to_numpy()[order], ""),
+        _iso_dates(frame["deletion_date"].to_numpy()[order], "*"),
+    )
+    return list(map(list, zip(*columns, strict=True)))
 
 
 def _iso_dates(values, missing: str) -> list[str]:
     import numpy as np
 
-    days = values.to_numpy(dtype="datetime64[D]")
-    text = np.datetime_as_string(days, unit="D").astype(object)
-    text[np.isnat(days)] = missing
+    days = np.asarray(values).astype("datetime64[D]")
+    text = np.full(len(days), missing, dtype=object)
+    known = ~np.isnat(days)
+    if known.any():
+        text[known] = np.datetime_as_string(days[known], unit="D")
     return text.tolist()
 
 

@@ -10,8 +10,10 @@ and raise :class:`CellInputError` with a message a coder can act on when they ca
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import logging
 import math
 import traceback
@@ -140,7 +142,38 @@ def column_arg(value: Any) -> list[list[Any]]:
         return []
     if all(not isinstance(item, (list, tuple)) for item in value):
         return [[item] for item in value]
+    if isinstance(value, list) and all(type(row) is list for row in value):
+        return value  # already rows of cells (what ndim=2 gives): no copy
     return [list(row) if isinstance(row, (list, tuple)) else [row] for row in value]
+
+
+def code_list(rows: list[list[Any]]) -> list[str]:
+    """Every cell of a range as a canonical code (``""`` for an empty cell), row by row;
+    each distinct cell value is normalised once (a column repeats its codes)."""
+    seen: dict[tuple[type, Any], str] = {}
+    out = []
+    for row in rows:
+        for value in row:
+            key = (type(value), value)
+            code = seen.get(key)
+            if code is None:
+                code = seen[key] = "" if _is_blank(value) else (normalize_code(value) or "")
+            out.append(code)
+    return out
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large tables of plain values: the
+    lists and strings cannot form cycles, and collections triggered by the allocations
+    would otherwise cost more than building the table."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def cell_value(value: Any) -> Any:
@@ -168,7 +201,8 @@ def cell_value(value: Any) -> Any:
 def rows_out(header: Iterable[str] | None, rows: Iterable[Iterable[Any]]) -> list[list[Any]]:
     """A spill table: optional header row, then rows with Excel-safe values."""
     out = [list(header)] if header is not None else []
-    out.extend([cell_value(v) for v in row] for row in rows)
+    with gc_paused():
+        out.extend([cell_value(v) for v in row] for row in rows)
     return out
 
 
@@ -177,7 +211,8 @@ def excel_safe(func: F) -> F:
 
     :class:`CellInputError` and the project's own errors show their message (they name the
     bad input); anything unexpected shows the function name and the error type only, never
-    claim contents, and the traceback goes to the xlwings log without the exception text.
+    claim contents, and the traceback (without the exception text) is logged to the Python
+    console that xlwings' *Show Console* displays.
     """
     name = func.__name__
 
@@ -194,7 +229,7 @@ def excel_safe(func: F) -> F:
                 type(exc).__name__,
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
-            return f"{name}: unexpected error ({type(exc).__name__}); details are in the xlwings log"
+            return f"{name}: unexpected error ({type(exc).__name__}); details: xlwings tab > Show Console"
 
     return wrapper  # type: ignore[return-value]
 

@@ -302,15 +302,27 @@ class ReferenceData:
 
         return version.built("aoc_by_addon", build)
 
-    def _aoc_by_primary(self, version: Version) -> dict[str, list[str]]:
-        def build(frame: pd.DataFrame) -> dict[str, list[str]]:
-            grouped = frame.groupby("primary_code", sort=False)["addon_code"].unique()
-            return {code: sorted(addons) for code, addons in grouped.items()}
+    def _aoc_by_primary(self, version: Version) -> dict[str, pd.DataFrame]:
+        def build(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+            return {code: group for code, group in frame.groupby("primary_code", sort=False)}
 
-        return version.built("aoc_by_primary", build)
+        return version.built("aoc_by_primary_rows", build)
+
+    @staticmethod
+    def _aoc_in_force(rows: pd.DataFrame, dos: dt.date) -> pd.DataFrame:
+        """AOC rows in force on the date: the edit effective and not deleted, neither the
+        primary nor the add-on code deleted (the checker's ``addon_lines`` rule)."""
+        day = pd.Timestamp(dos)
+        live = rows["effective_date"].isna() | (rows["effective_date"] <= day)
+        for column in ("deletion_date", "primary_deletion_date", "addon_deletion_date"):
+            live &= rows[column].isna() | (rows[column] >= day)
+        return rows[live]
 
     def addon(self, code: object, date_of_service: dt.date | None = None) -> AddonFact | None:
-        """The add-on code edit for a code, with the primaries in force on the date."""
+        """The add-on code edit in force for a code on the date, or None when no AOC row is in
+        force then (not an add-on, the edit not yet effective, or deleted). Type, primaries
+        and contractor-defined flag come from the rows in force only, as in the checker: an
+        add-on whose edit changed type (1 until 2022, 3 since) answers with the type of the date."""
         dos = self._dos(date_of_service)
         version = self._aoc_version(dos)
         code = normalize_code(code) or ""
@@ -319,19 +331,17 @@ class ReferenceData:
         rows = self._aoc_by_addon(version).get(code)
         if rows is None:
             return None
-        day = pd.Timestamp(dos)
-        primaries_live = rows[
-            (rows["primary_deletion_date"].isna() | (rows["primary_deletion_date"] >= day))
-            & (rows["deletion_date"].isna() | (rows["deletion_date"] >= day))
-        ]
+        rows = self._aoc_in_force(rows, dos)
+        if rows.empty:
+            return None
         primaries = sorted(
-            p for p in primaries_live["primary_code"].astype(str) if p != schema.CONTRACTOR_DEFINED_PRIMARY
+            {p for p in rows["primary_code"].astype(str) if p != schema.CONTRACTOR_DEFINED_PRIMARY}
         )
         first = rows.iloc[0]
         notes = "; ".join(sorted({_text(n) for n in rows["notes"] if _text(n)}))
         return AddonFact(
             addon_code=code,
-            edit_type=int(rows["edit_type"].mode().iloc[0]),
+            edit_type=int(rows["edit_type"].mode().iloc[0]),  # ties: the lower type, as the checker
             primaries=primaries,
             contractor_defined=bool((rows["primary_code"] == schema.CONTRACTOR_DEFINED_PRIMARY).any()),
             effective_date=_date_or_none(rows["effective_date"].min()),
@@ -341,11 +351,15 @@ class ReferenceData:
         )
 
     def addons_for_primary(self, code: object, date_of_service: dt.date | None = None) -> list[str]:
-        """Add-on codes that list this code as a primary."""
-        version = self._aoc_version(self._dos(date_of_service))
+        """Add-on codes that list this code as a primary in an edit in force on the date."""
+        dos = self._dos(date_of_service)
+        version = self._aoc_version(dos)
         if version is None:
             return []
-        return self._aoc_by_primary(version).get(normalize_code(code) or "", [])
+        rows = self._aoc_by_primary(version).get(normalize_code(code) or "")
+        if rows is None:
+            return []
+        return sorted(set(self._aoc_in_force(rows, dos)["addon_code"].astype(str)))
 
     # ------------------------------------------------------------------ fee schedule
     def _rvu_rows(self, version: Version) -> pd.DataFrame:
@@ -464,9 +478,8 @@ class ReferenceData:
         out = self.fee_schedule_frame(codes, days.astype("datetime64[D]"))
         unique = pd.unique(codes)
         categories = {code: code_category(code) for code in unique}
-        out["category"] = [categories[code] for code in codes] if len(codes) < 50_000 else pd.Series(codes).map(categories).to_numpy()
-        hcpcs = self._hcpcs_codes(bundled.today() if len(days) == 0 else _day_to_date(int(days.max())))
-        in_hcpcs = pd.Index(hcpcs.index).get_indexer(codes) >= 0
+        out["category"] = [categories.get(code) for code in codes] if len(codes) < 50_000 else pd.Series(codes).map(categories).to_numpy()
+        in_hcpcs, term, start = self._hcpcs_status(codes, days)
         in_notes = self.notes.index.get_indexer(codes) >= 0 if len(self.notes) else np.zeros(len(codes), bool)
         mue_known = np.zeros(len(codes), dtype=bool)
         for setting in ("practitioner", "hospital", "dme"):
@@ -475,8 +488,6 @@ class ReferenceData:
         known = out["in_fee_schedule"].to_numpy() | in_hcpcs | in_notes | mue_known
         out["known"] = known
         status = out["status"].to_numpy(dtype=object)
-        term = _datetimes(hcpcs["termination_date"].reindex(codes))
-        start = _datetimes(hcpcs["effective_date"].reindex(codes))
         dos64 = days.astype("datetime64[D]").astype("datetime64[ns]")
         terminated = ~np.isnat(term) & (term < dos64)
         not_yet = ~np.isnat(start) & (start > dos64)
@@ -491,6 +502,28 @@ class ReferenceData:
         out["inactive_reason"] = reason
         out["status_text"] = [indicators.STATUS_TEXT.get(s, "") for s in status]
         return out
+
+    def _hcpcs_status(
+        self, codes: np.ndarray, days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per code, from the HCPCS version that answers for its own date (as
+        :meth:`code_info` does): listed?, termination date, effective date (datetime64)."""
+        listed = np.zeros(len(codes), dtype=bool)
+        term = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        start = term.copy()
+        versions = self.version_set(schema.HCPCS)
+        if not versions or len(codes) == 0:
+            return listed, term, start
+        choice = versions.pick_many(days)
+        for version_no in np.unique(choice):
+            mask = choice == version_no
+            table = self._hcpcs_table(versions.versions[version_no])
+            table = table[table["kind"] != "modifier"]
+            subset = codes[mask]
+            listed[mask] = pd.Index(table.index).get_indexer(subset) >= 0
+            term[mask] = _datetimes(table["termination_date"].reindex(subset))
+            start[mask] = _datetimes(table["effective_date"].reindex(subset))
+        return listed, term, start
 
     def known_codes(self, date_of_service: dt.date | None = None) -> np.ndarray:
         """Every code a table that answers for the date knows (RVU, HCPCS, notes, any MUE):

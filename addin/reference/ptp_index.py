@@ -239,10 +239,15 @@ class PtpIndex:
         """Rows whose Column 1 and Column 2 are both in ``codes`` (any order, any date)."""
         wanted = np.unique(encode_codes(np.asarray(codes, dtype=object)))
         wanted = wanted[wanted >= 0]
-        first = np.isin(self.keys >> 32, wanted)
-        rows = np.nonzero(first)[0]
-        second = np.isin(self.keys[rows] & 0xFFFFFFFF, wanted)
-        return rows[second]
+        if wanted.size == 0 or len(self.keys) == 0:
+            return np.zeros(0, dtype=np.int64)
+        # keys are sorted, so each Column 1 code's rows are one run [code << 32, code + 1 << 32)
+        lo = np.searchsorted(self.keys, wanted << 32, "left")
+        counts = np.searchsorted(self.keys, (wanted + 1) << 32, "left") - lo
+        rows = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        second = self.keys[rows] & 0xFFFFFFFF
+        found = wanted[np.minimum(np.searchsorted(wanted, second), wanted.size - 1)] == second
+        return rows[found]
 
     def frame_for_rows(self, rows: np.ndarray, day: int) -> pd.DataFrame:
         """Rows as a DataFrame (codes decoded) with ``applies`` on the day."""

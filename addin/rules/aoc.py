@@ -8,6 +8,8 @@ claims too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -20,125 +22,188 @@ from addin.rules.text import cat
 #: How many listed primaries a message names before "…".
 PRIMARIES_SHOWN = 12
 
-ADDON_COLUMNS = ["line", "edit_type", "listed_present", "other_procedure", "primaries", "n_primaries", "source"]
+ADDON_COLUMNS = ["line", "edit_type", "listed_present", "other_procedure", "n_primaries", "source"]
 
 
-def _live(rows: pd.DataFrame, day: np.ndarray) -> np.ndarray:
-    """Rows in force on the day: edit effective..deleted, primary not deleted before it."""
-    stamp = day.astype("datetime64[D]").astype("datetime64[ns]")
+@dataclass
+class _CompactAoc:
+    """One AOC table version as sorted numpy arrays (built once per table object)."""
 
-    def on_or_after(column: str) -> np.ndarray:
-        values = rows[column].to_numpy(dtype="datetime64[ns]")
-        return np.isnat(values) | (values >= stamp)
+    addon_codes: np.ndarray  # sorted unique add-on codes (object)
+    starts: np.ndarray  # first row of each add-on code
+    counts: np.ndarray  # rows of each add-on code
+    edit_type: np.ndarray  # int64 per row
+    primary: np.ndarray  # object per row ("CCCCC" = contractor-defined)
+    effective: np.ndarray  # int64 days per row (NO_START when missing)
+    deletion: np.ndarray  # int64 days per row (NO_END when active)
+    primary_deletion: np.ndarray
+    addon_deletion: np.ndarray
+    source: np.ndarray  # object per row
 
-    effective = rows["effective_date"].to_numpy(dtype="datetime64[ns]")
-    started = np.isnat(effective) | (effective <= stamp)
-    return started & on_or_after("deletion_date") & on_or_after("primary_deletion_date")
+
+_COMPACT: dict[int, tuple[pd.DataFrame, _CompactAoc]] = {}
+_NO_START = np.iinfo(np.int64).min
+_NO_END = np.iinfo(np.int64).max
+
+
+def _days(values: pd.Series, missing: int) -> np.ndarray:
+    stamps = pd.to_datetime(values, errors="coerce")
+    days = stamps.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    return np.where(stamps.isna().to_numpy(), missing, days)
+
+
+def _compact(table: pd.DataFrame) -> _CompactAoc:
+    cached = _COMPACT.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    ordered = table.assign(addon_code=table["addon_code"].astype(str)).sort_values(
+        "addon_code", kind="stable"
+    )
+    addon = ordered["addon_code"].to_numpy(dtype=object)
+    codes, starts, counts = np.unique(addon, return_index=True, return_counts=True)
+    compact = _CompactAoc(
+        addon_codes=codes.astype(object),
+        starts=starts.astype(np.int64),
+        counts=counts.astype(np.int64),
+        edit_type=pd.to_numeric(ordered["edit_type"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
+        primary=ordered["primary_code"].astype(str).to_numpy(dtype=object),
+        effective=_days(ordered["effective_date"], _NO_START),
+        deletion=_days(ordered["deletion_date"], _NO_END),
+        primary_deletion=_days(ordered["primary_deletion_date"], _NO_END),
+        addon_deletion=_days(ordered["addon_deletion_date"], _NO_END),
+        source=ordered["source"].astype(str).to_numpy(dtype=object),
+    )
+    _COMPACT.clear()  # keep one version per process: tables are cached by the data layer
+    _COMPACT[id(table)] = (table, compact)
+    return compact
 
 
 def addon_lines(context: RuleContext) -> pd.DataFrame:
     """One row per add-on line with an edit in force (see the module docstring).
 
+    An AOC row is in force on the date of service when the edit is effective on or before
+    it and not deleted before it, and its primary is not deleted before it; an add-on code
+    deleted before the date has no edit (CODE rules report the deleted code).
+
     Columns: ``line``, ``edit_type`` (the most frequent type among the rows in force),
     ``listed_present`` (a listed primary is on another line of the group), ``other_procedure``
-    (another line of the group is not an add-on code), ``primaries`` (text, the first
-    :data:`PRIMARIES_SHOWN` listed), ``n_primaries`` and ``source``.
+    (another line of the group is not an add-on code), ``n_primaries`` and ``source``. The
+    listed primaries in force stay in ``context.cache["aoc_listed"]`` for the messages.
     """
     lines = context.lines
     versions = context.reference.version_set(AOC, ALL_SETTINGS)
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in ADDON_COLUMNS})
     if not versions or lines.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ADDON_COLUMNS})
+        return empty
     day = lines["day"].to_numpy()
     choice = versions.pick_many(day)
-    frames = []
+    categories = lines["cpt"].cat.categories
+    line_code = lines["cpt"].cat.codes.to_numpy(dtype=np.int64)
+    category_values = np.asarray(categories, dtype=object)
     is_addon = np.zeros(len(lines), dtype=bool)
+    parts: list[tuple[np.ndarray, np.ndarray, _CompactAoc, np.ndarray]] = []
     for version_no in np.unique(choice):
         on = np.flatnonzero(choice == version_no)
-        date = (np.datetime64(int(day[on[0]]), "D")).astype(object)
+        date = np.datetime64(int(day[on[0]]), "D").astype(object)
         table = context.reference.addon_edits(date)
-        if table.empty:
+        if table.empty or not len(category_values):
             continue
-        addon_codes = pd.Index(table["addon_code"].astype(str).unique())
-        in_table = addon_codes.get_indexer(context.cpt[on]) >= 0
-        is_addon[on[in_table]] = True
-        subset = on[in_table]
-        if not len(subset):
-            continue
-        rows = pd.DataFrame({"line": subset, "addon_code": context.cpt[subset]}).merge(
-            table.assign(addon_code=table["addon_code"].astype(str)), on="addon_code"
+        compact = _compact(table)
+        # match add-on codes once per distinct claim code, not once per line
+        slot_of_category = pd.Index(compact.addon_codes).get_indexer(category_values)
+        slot_all = np.append(slot_of_category, -1)[line_code[on]]
+        found = slot_all >= 0
+        is_addon[on[found]] = True
+        addon_line = on[found]
+        slot = slot_all[found]
+        counts = compact.counts[slot]
+        line_of_row = np.repeat(addon_line, counts)
+        row = np.repeat(compact.starts[slot], counts) + (
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         )
-        addon_deleted = rows["addon_deletion_date"].to_numpy(dtype="datetime64[ns]")
-        stamp = day[rows["line"].to_numpy()]
-        gone = ~np.isnat(addon_deleted) & (
-            addon_deleted < stamp.astype("datetime64[D]").astype("datetime64[ns]")
+        when = day[line_of_row]
+        live = (
+            (compact.effective[row] <= when)
+            & (when <= compact.deletion[row])
+            & (when <= compact.primary_deletion[row])
+            & (when <= compact.addon_deletion[row])
         )
-        rows = rows[_live(rows, stamp) & ~gone]
-        frames.append(rows)
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ADDON_COLUMNS})
-    rows = pd.concat(frames, ignore_index=True)
-    rows["primary_code"] = rows["primary_code"].astype(str)
+        # each table row's primary as an index into the claim codes (-1: not on any claim)
+        primary_category = pd.Index(categories).get_indexer(compact.primary)
+        parts.append((line_of_row[live], row[live], compact, primary_category))
+    if not parts:
+        return empty
+    line_of_row = np.concatenate([p[0] for p in parts])
+    if not len(line_of_row):
+        return empty
+    edit_type = np.concatenate([p[2].edit_type[p[1]] for p in parts])
+    contractor = np.concatenate([p[2].primary[p[1]] == CONTRACTOR_DEFINED_PRIMARY for p in parts])
+    primary_idx = np.concatenate([p[3][p[1]] for p in parts])
+    row_of = np.concatenate([p[1] for p in parts])
     # edit type: the most frequent among the rows in force (ties: the lower type)
-    types = rows.groupby(["line", "edit_type"]).size().rename("n").reset_index()
-    types = types.sort_values(["line", "n", "edit_type"], ascending=[True, False, True])
-    per_line = types.drop_duplicates("line").set_index("line")["edit_type"]
-    listed = rows[rows["primary_code"] != CONTRACTOR_DEFINED_PRIMARY]
-    # a listed primary on another line of the group (same patient, provider, date)
+    out_lines, first_row = np.unique(line_of_row, return_index=True)
+    line_index = np.searchsorted(out_lines, line_of_row)
+    max_type = int(edit_type.max()) + 1
+    tally = np.bincount(line_index * max_type + edit_type, minlength=len(out_lines) * max_type)
+    per_line_type = tally.reshape(len(out_lines), max_type).argmax(axis=1)
+    # listed primaries on another line of the group (same patient, provider, date)
+    listed = ~contractor
     group = lines["group"].to_numpy()
-    categories = lines["cpt"].cat.categories
     width = len(categories) + 1
-    line_codes = lines["cpt"].cat.codes.to_numpy(dtype=np.int64)
-    line_keys = group * width + line_codes
-    key_values, key_counts = np.unique(line_keys, return_counts=True)
-    primary_idx = pd.Index(categories).get_indexer(listed["primary_code"].to_numpy())
-    listed_lines = listed["line"].to_numpy()
-    keys = group[listed_lines] * width + primary_idx
-    pos = np.searchsorted(key_values, keys)
-    pos = np.minimum(pos, len(key_values) - 1)
-    found = (primary_idx >= 0) & (key_values[pos] == keys)
-    count = np.where(found, key_counts[pos], 0)
-    count = count - (listed["primary_code"].to_numpy(dtype=object) == context.cpt[listed_lines])
-    present = pd.Series(count > 0).groupby(listed_lines).any()
-    non_addon = np.bincount(group, weights=(~is_addon).astype(float), minlength=group.max() + 1)
-    out_lines = per_line.index.to_numpy()
-    first_source = rows.drop_duplicates("line").set_index("line")["source"].astype(object)
-    n_primaries = listed.groupby("line").size()
-    out = pd.DataFrame(
+    key_values, key_counts = np.unique(group * width + line_code, return_counts=True)
+    listed_line = line_of_row[listed]
+    listed_idx = primary_idx[listed]
+    keys = group[listed_line] * width + listed_idx
+    pos = np.minimum(np.searchsorted(key_values, keys), len(key_values) - 1)
+    found = (listed_idx >= 0) & (key_values[pos] == keys)
+    count = np.where(found, key_counts[pos], 0) - (listed_idx == line_code[listed_line])
+    present = np.zeros(len(out_lines), dtype=bool)
+    present[line_index[listed][count > 0]] = True
+    first_parts = np.searchsorted(np.cumsum([len(p[0]) for p in parts]), first_row, "right")
+    source = np.array(
+        [parts[k][2].source[row_of[i]] for k, i in zip(first_parts, first_row, strict=True)]
+        if len(parts) > 1
+        else parts[0][2].source[row_of[first_row]],
+        dtype=object,
+    )
+    listed_primary = np.concatenate([p[2].primary[p[1]] for p in parts])[listed]
+    non_addon = np.bincount(group, weights=(~is_addon).astype(float), minlength=int(group.max()) + 1)
+    context.cache["aoc_listed"] = pd.DataFrame({"line": listed_line, "primary_code": listed_primary})
+    return pd.DataFrame(
         {
             "line": out_lines,
-            "edit_type": per_line.to_numpy(dtype=np.int64),
-            "listed_present": present.reindex(out_lines, fill_value=False).to_numpy(dtype=bool),
+            "edit_type": per_line_type.astype(np.int64),
+            "listed_present": present,
             "other_procedure": non_addon[group[out_lines]] > 0,
-            "n_primaries": n_primaries.reindex(out_lines, fill_value=0).to_numpy(dtype=np.int64),
-            "source": first_source.reindex(out_lines).fillna("").to_numpy(dtype=object),
+            "n_primaries": np.bincount(line_index[listed], minlength=len(out_lines)),
+            "source": source,
         }
     )
-    out["primaries"] = _primary_lists(listed, out, day)
-    return out
 
 
-def _primary_lists(listed: pd.DataFrame, out: pd.DataFrame, day: np.ndarray) -> np.ndarray:
-    """The listed primaries as text, joined once per distinct (add-on code, date)."""
-    if listed.empty:
-        return np.full(len(out), "", dtype=object)
-    line = listed["line"].to_numpy()
-    combo = pd.Series(listed["addon_code"].to_numpy(dtype=object)) + "|" + pd.Series(
-        day[line]
-    ).astype(str)
-    combo_ids, _ = pd.factorize(combo)
-    representative = pd.Series(line).groupby(combo_ids).first()
-    chosen = listed[np.isin(line, representative.to_numpy())].sort_values(["line", "primary_code"])
+def primaries_text(context: RuleContext, lines: np.ndarray) -> pd.Series:
+    """The listed primaries in force for each add-on line, as text (first few, then a count).
 
-    def text(codes: pd.Series) -> str:
-        shown = ", ".join(codes.iloc[:PRIMARIES_SHOWN])
-        more = f" … ({len(codes)} in all)" if len(codes) > PRIMARIES_SHOWN else ""
+    Lists are joined once per (add-on code, number of primaries in force), not per line.
+    """
+    listed = context.cache.get("aoc_listed")
+    if listed is None or listed.empty or not len(lines):
+        return pd.Series([""] * len(lines), dtype=object)
+    rows = listed[np.isin(listed["line"].to_numpy(), lines)]
+    count = rows.groupby("line").size()
+    codes = pd.Series(context.cpt[count.index.to_numpy()], index=count.index)
+    signature = codes + "|" + count.astype(str)
+    representative = pd.Series(signature.index, index=signature.to_numpy()).groupby(level=0).first()
+    chosen = rows[rows["line"].isin(representative.to_numpy())].sort_values(["line", "primary_code"])
+
+    def text(primaries: pd.Series) -> str:
+        shown = ", ".join(primaries.iloc[:PRIMARIES_SHOWN])
+        more = f" … ({len(primaries)} in all)" if len(primaries) > PRIMARIES_SHOWN else ""
         return shown + more
 
     by_line = chosen.groupby("line")["primary_code"].agg(text)
-    combo_of_line = pd.Series(combo_ids, index=line).groupby(level=0).first()
-    combo_text = pd.Series(by_line.reindex(representative.to_numpy()).to_numpy(), index=representative.index)
-    texts = combo_of_line.map(combo_text)
-    return texts.reindex(out["line"].to_numpy()).fillna("").to_numpy(dtype=object)
+    by_signature = pd.Series(by_line.reindex(representative.to_numpy()).to_numpy(), index=representative.index)
+    return signature.map(by_signature).reindex(lines).fillna("").reset_index(drop=True).astype(object)
 
 
 def _base(context: RuleContext, addons: pd.DataFrame) -> pd.Series:
@@ -175,13 +240,14 @@ class AOC001(Rule):
         if addons.empty:
             return no_findings()
         code = _base(context, addons)
+        primaries = primaries_text(context, addons["line"].to_numpy())
         message = cat(
             "ADD-ON WITHOUT PRIMARY: ", code, " is an add-on code (", ADDON_TYPE_TEXT[1],
             ") and none of its listed primaries is billed for this patient, provider and date. "
-            "Listed primaries: ", addons["primaries"], ".",
+            "Listed primaries: ", primaries, ".",
         )
         suggestion = cat(
-            "Bill ", code, " with the primary procedure it adds on to (", addons["primaries"],
+            "Bill ", code, " with the primary procedure it adds on to (", primaries,
             ") on the same date by the same provider, or remove it.",
         )
         return raw_findings(addons["line"], code=code, message=message, suggestion=suggestion, source=addons["source"])
@@ -221,7 +287,7 @@ class AOC002(Rule):
         message = cat(
             "ADD-ON, NO LISTED PRIMARY: ", code, " is an add-on code (", ADDON_TYPE_TEXT[3],
             ") and none of the listed primaries is billed for this patient, provider and date. "
-            "Listed primaries: ", addons["primaries"], ".",
+            "Listed primaries: ", primaries_text(context, addons["line"].to_numpy()), ".",
         )
         suggestion = cat(
             "Check that your contractor accepts the primary procedure billed with ", code,

@@ -122,6 +122,14 @@ class RuleContext:
     )
     meta: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: scratch space for rule modules that share an intermediate result
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, name: str, build: Callable[[], Any]) -> Any:
+        """``build()`` once per context, shared by the rules that ask for ``name``."""
+        if name not in self.cache:
+            self.cache[name] = build()
+        return self.cache[name]
 
     @classmethod
     def from_lines(
@@ -269,18 +277,102 @@ class RuleContext:
         frame = lookup(code_values.astype(object), np.asarray(u_days).astype("datetime64[D]"))
         return frame.iloc[ids].reset_index(drop=True)
 
+    def per_code_span(
+        self,
+        lookup: Callable[[np.ndarray, np.ndarray], pd.DataFrame],
+        tables: list[tuple[str, str]],
+        stable_columns: list[str],
+    ) -> pd.DataFrame:
+        """Like :meth:`per_code_date`, asked once per code and table versions, not per date.
+
+        Lines are grouped by (code, the versions of ``tables`` answering their date). Each
+        group is asked at its first and last date; when ``stable_columns`` agree at both ends
+        (a code active at both ends of a span is active in between: a code's validity is one
+        interval) the answer holds for the whole group, else the group's lines are asked
+        date by date. Claim files span few versions and many dates, so this asks the data
+        layer about ~2 × distinct codes instead of distinct (code, date) pairs.
+        """
+        n = len(self.lines)
+        codes = self.lines["cpt"].cat.codes.to_numpy(dtype=np.int64)
+        categories = np.append(np.asarray(self.lines["cpt"].cat.categories, dtype=object), "")
+        day = self.lines["day"].to_numpy()
+        day_ids, day_uniques = pd.factorize(day)
+        signature_parts = []
+        for table, setting in tables:
+            versions = self.reference.version_set(table, setting)
+            picks = versions.pick_many(np.asarray(day_uniques)) if versions else np.zeros(len(day_uniques), np.int64)
+            signature_parts.append(picks)
+        if signature_parts and len(day_uniques):
+            stacked = np.stack(signature_parts, axis=1)
+            _, day_signature = np.unique(stacked, axis=0, return_inverse=True)
+            day_signature = day_signature.reshape(-1)
+        else:
+            day_signature = np.zeros(len(day_uniques), dtype=np.int64)
+        signature = day_signature[day_ids] if n else np.zeros(0, np.int64)
+        key = codes * (int(signature.max()) + 1 if n else 1) + signature
+        key_ids, _ = pd.factorize(key)
+        n_keys = int(key_ids.max()) + 1 if n else 0
+        first_day = np.full(n_keys, np.iinfo(np.int64).max)
+        last_day = np.full(n_keys, np.iinfo(np.int64).min)
+        np.minimum.at(first_day, key_ids, day)
+        np.maximum.at(last_day, key_ids, day)
+        key_code = np.zeros(n_keys, dtype=np.int64)
+        key_code[key_ids] = codes
+        key_signature = np.zeros(n_keys, dtype=np.int64)
+        key_signature[key_ids] = signature
+        frames_first: list[pd.DataFrame] = []
+        frames_last: list[pd.DataFrame] = []
+        order = []
+        for sig in np.unique(key_signature):
+            members = np.flatnonzero(key_signature == sig)
+            order.append(members)
+            values = categories[key_code[members]]
+            frames_first.append(lookup(values, first_day[members].astype("datetime64[D]")))
+            frames_last.append(lookup(values, last_day[members].astype("datetime64[D]")))
+        if not order:
+            return self.per_code_date(lookup)
+        members = np.concatenate(order)
+        at_first = pd.concat(frames_first, ignore_index=True)
+        at_last = pd.concat(frames_last, ignore_index=True)
+        stable = np.ones(len(members), dtype=bool)
+        for column in stable_columns:
+            a = at_first[column].to_numpy(dtype=object)
+            b = at_last[column].to_numpy(dtype=object)
+            stable &= (a == b) | (pd.isna(at_first[column]).to_numpy() & pd.isna(at_last[column]).to_numpy())
+        row_of_key = np.empty(n_keys, dtype=np.int64)
+        row_of_key[members] = np.arange(len(members))
+        take = row_of_key[key_ids]
+        unstable_keys = np.zeros(n_keys, dtype=bool)
+        unstable_keys[members[~stable]] = True
+        unstable_lines = np.flatnonzero(unstable_keys[key_ids])
+        if len(unstable_lines):
+            subset = RuleContext(lines=self.lines.iloc[unstable_lines].reset_index(drop=True), reference=self.reference)
+            exact = subset.per_code_date(lookup)
+            take[unstable_lines] = len(at_first) + np.arange(len(unstable_lines))
+            at_first = pd.concat([at_first, exact], ignore_index=True)
+        return at_first.iloc[take].reset_index(drop=True)
+
     @cached_property
     def code_status(self) -> pd.DataFrame:
         """:meth:`ReferenceData.code_status_frame` aligned with the lines."""
-        return self.per_code_date(
-            lambda codes, dates: self.reference.code_status_frame(codes, dates)
+        from addin.reference.schema import ALL_SETTINGS, HCPCS, MUE, RVU
+
+        return self.per_code_span(
+            lambda codes, dates: self.reference.code_status_frame(codes, dates),
+            [(RVU, ALL_SETTINGS), (HCPCS, ALL_SETTINGS)]
+            + [(MUE, s) for s in ("practitioner", "hospital", "dme")],
+            ["known", "active", "inactive_reason", "status"],
         )
 
     @cached_property
     def mue(self) -> pd.DataFrame:
         """:meth:`ReferenceData.mue_frame` for the setting, aligned with the lines."""
-        return self.per_code_date(
-            lambda codes, dates: self.reference.mue_frame(codes, dates, self.setting)
+        from addin.reference.schema import MUE
+
+        return self.per_code_span(
+            lambda codes, dates: self.reference.mue_frame(codes, dates, self.setting),
+            [(MUE, self.setting)],
+            ["mue_units", "mai"],
         )
 
     @cached_property

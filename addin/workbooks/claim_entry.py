@@ -84,13 +84,13 @@ def build(reference, codes=None, as_of=None):
     first, last = rows.split(":")
     validations = [
         (list_validation(
-            f"={LIST_SHEET}!$A$2:$A${modifiers_count + 1}",
+            f"{LIST_SHEET}!$A$2:$A${modifiers_count + 1}",
             "One modifier from the list, or several separated by commas (59,XS).",
             "Not a modifier in the list. Several modifiers: separate them with commas (59,XS).",
             strict=False,
         ), "F"),
         (list_validation(
-            f"={LIST_SHEET}!$D$2:$D${pos_count + 1}",
+            f"{LIST_SHEET}!$D$2:$D${pos_count + 1}",
             "Two-digit CMS place-of-service code (11 office, 22 outpatient hospital ...).",
             "Not a CMS place-of-service code: pick one from the list (see the Lists sheet).",
         ), "I"),

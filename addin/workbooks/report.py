@@ -7,8 +7,10 @@ is written atomically, and never replaces the input file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ from addin.errors import CptAddinError
 from addin.findings import CheckResult, empty_findings
 from addin.workbooks import report_layout, styles
 from addin.workbooks.atomic import atomic_path
+from addin.workbooks.fast_rows import StreamedRows, splice
 from addin.workbooks.report_claims import claim_status, write_claims, write_rejected
 from addin.workbooks.report_findings import (
     plan_findings_sheets,
@@ -71,7 +74,7 @@ def _mapping_lines(mapping: object) -> list[str]:
     return lines
 
 
-def _reference(result: CheckResult):
+def _reference():
     from addin.reference import get_reference_data
 
     return get_reference_data()
@@ -86,15 +89,26 @@ def _date_span(lines: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
     return dates.min().date(), dates.max().date()
 
 
-def write_report(result: CheckResult, path: Path, reference=None) -> Path:
-    """Write the audit workbook for a check result to ``path`` (atomically); returns the path.
+@dataclass
+class _Parts:
+    """Everything the sheets need, computed before the first row is streamed."""
 
-    Raises:
-        CptAddinError: ``path`` is the input file the result was read from.
-    """
-    path = Path(path)
-    refuse_input(result, path)
-    limit = int(SHEET_DATA_ROWS)
+    summary: SummaryFacts
+    findings: pd.DataFrame
+    raw: pd.DataFrame
+    status: pd.DataFrame
+    rejected: pd.DataFrame
+    locator: ClaimLocator
+    claims_titles: list[str]
+    limit: int
+    facts: pd.DataFrame
+    edits: pd.DataFrame
+    dates_text: str
+    versions: list
+    data_version: str
+
+
+def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     claims = result.claims
     meta = dict(getattr(claims, "meta", {}) or {})
     findings = result.findings if result.findings is not None else empty_findings()
@@ -105,58 +119,94 @@ def write_report(result: CheckResult, path: Path, reference=None) -> Path:
     if rejected is None:
         rejected = pd.DataFrame(columns=["row", "column", "reason", "raw"])
     lines = getattr(claims, "lines", None)
-    reference = reference or _reference(result)
-
     claims_titles = part_titles("Claims", len(raw), limit)
-    locator = ClaimLocator(raw["row"].to_numpy(), claims_titles, limit)
     counts = result.counts
-    by_rule_severity = (
-        findings.groupby(["rule", "severity"]).size().to_dict() if len(findings) else {}
-    )
     first, last = _date_span(lines)
     facts = code_facts(reference, lines, findings, result.setting)
-    edits = ptp_among(reference, facts["code"].tolist(), first, last, result.setting)
     versions = list(result.versions or [])
     data_version = reference.data_version_text() if hasattr(reference, "data_version_text") else ""
+    summary = SummaryFacts(
+        file_name=file_display_name(meta.get("file") or "(data frame)"),
+        sha256=str(meta.get("sha256") or ""),
+        sheet=str(meta.get("sheet") or ""),
+        header_row=meta.get("header_row"),
+        column_mapping=_mapping_lines(meta.get("column_mapping")),
+        setting=str(result.setting),
+        elapsed_seconds=float(result.elapsed_seconds or 0.0),
+        generated=dt.datetime.now().replace(microsecond=0),
+        tool_version=__version__,
+        rows_read=int(counts.get("rows_read", 0) or 0),
+        rows_checked=int(counts.get("rows_checked", 0) or 0),
+        rows_rejected=int(counts.get("rows_rejected", 0) or 0),
+        blank_rows=int(meta.get("blank_rows", 0) or 0),
+        by_severity=counts.get("by_severity", {}),
+        by_rule=counts.get("by_rule", {}),
+        total_findings=len(findings),
+        # the Summary comes first but its formulas name the Findings sheets: plan them now
+        findings_sheets=plan_findings_sheets(len(findings), limit),
+        claims_sheets=claims_titles,
+        top_codes=top_codes(findings),
+        top_pairs=top_pairs(findings),
+        versions=versions,
+        notes=[str(n) for n in meta.get("notes", []) or []],
+        sheet_limit=limit,
+    )
+    return _Parts(
+        summary=summary,
+        findings=findings,
+        raw=raw,
+        status=claim_status(raw, result.line_status, rejected),
+        rejected=rejected,
+        locator=ClaimLocator(raw["row"].to_numpy(), claims_titles, limit),
+        claims_titles=claims_titles,
+        limit=limit,
+        facts=facts,
+        edits=ptp_among(reference, facts["code"].tolist(), first, last, result.setting),
+        dates_text=f"{first} to {last}" if first else "no dates",
+        versions=versions,
+        data_version=data_version,
+    )
 
-    with atomic_path(path) as temp:
-        workbook = Workbook(write_only=True)
-        styles.register(workbook)
-        summary = SummaryFacts(
-            file_name=file_display_name(meta.get("file") or "(data frame)"),
-            sha256=str(meta.get("sha256") or ""),
-            sheet=str(meta.get("sheet") or ""),
-            header_row=meta.get("header_row"),
-            column_mapping=_mapping_lines(meta.get("column_mapping")),
-            setting=str(result.setting),
-            elapsed_seconds=float(result.elapsed_seconds or 0.0),
-            generated=dt.datetime.now().replace(microsecond=0),
-            tool_version=__version__,
-            rows_read=int(counts.get("rows_read", 0) or 0),
-            rows_checked=int(counts.get("rows_checked", 0) or 0),
-            rows_rejected=int(counts.get("rows_rejected", 0) or 0),
-            blank_rows=int(meta.get("blank_rows", 0) or 0),
-            by_severity=counts.get("by_severity", {}),
-            by_rule_severity={k: int(v) for k, v in by_rule_severity.items()},
-            by_rule=counts.get("by_rule", {}),
-            total_findings=len(findings),
-            # the Summary comes first but its formulas name the Findings sheets: plan them now
-            findings_sheets=plan_findings_sheets(len(findings), limit),
-            claims_sheets=claims_titles,
-            top_codes=top_codes(findings),
-            top_pairs=top_pairs(findings),
-            versions=versions,
-            data_version=data_version,
-            notes=[str(n) for n in meta.get("notes", []) or []],
-            sheet_limit=limit,
-        )
-        write_summary(workbook, summary)
-        write_findings(workbook, findings, locator, limit)
-        status = claim_status(raw, result.line_status, rejected)
-        write_claims(workbook, raw, status, claims_titles, limit)
-        write_rejected(workbook, rejected, locator)
-        dates_text = f"{first} to {last}" if first else "no dates"
-        write_reference(workbook, facts, edits, dates_text)
-        write_about(workbook, rule_docs(), versions, data_version, __version__)
-        workbook.save(temp)
+
+def write_report(result: CheckResult, path: Path, reference=None) -> Path:
+    """Write the audit workbook for a check result to ``path`` (atomically); returns the path.
+
+    ``reference``: the ReferenceData for the Reference sheet (default: the shared one).
+
+    Raises:
+        CptAddinError: ``path`` is the input file the result was read from.
+    """
+    path = Path(path)
+    refuse_input(result, path)
+    parts = _prepare(result, reference or _reference(), int(SHEET_DATA_ROWS))
+    workbook = Workbook(write_only=True)
+    styles.register(workbook)
+    streams: list[StreamedRows] = []
+    try:
+        with atomic_path(path) as temp:
+            write_summary(workbook, parts.summary)
+            streams += write_findings(workbook, parts.findings, parts.locator, parts.limit)
+            streams += write_claims(workbook, parts.raw, parts.status, parts.claims_titles, parts.limit)
+            write_rejected(workbook, parts.rejected, parts.locator)
+            write_reference(workbook, parts.facts, parts.edits, parts.dates_text)
+            write_about(workbook, rule_docs(), parts.versions, parts.data_version, __version__)
+            workbook.save(temp)
+            splice(temp, streams)
+    except BaseException:
+        _discard(workbook, streams)
+        raise
     return path
+
+
+def _discard(workbook, streams: list[StreamedRows]) -> None:
+    """Close the sheets of a failed report and delete their temporary files."""
+    for stream in streams:
+        stream.discard()
+    for ws in workbook.worksheets:
+        with contextlib.suppress(Exception):
+            if not ws.closed:
+                ws.close()
+        out = getattr(getattr(ws, "_writer", None), "out", None)
+        if out:
+            with contextlib.suppress(OSError):
+                os.remove(out)

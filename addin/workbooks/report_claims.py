@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell import Cell
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from addin.workbooks import styles
+from addin.workbooks.fast_rows import MAX_LINK_ELEMENTS, StreamedRows
 from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator
-from addin.workbooks.rows import top_aligned
 from addin.workbooks.safe_cells import CellMaker
 
 STATUS_HEADERS = ["Row", "Status", "Findings", "Messages"]
@@ -74,8 +73,11 @@ def write_claims(
     status: pd.DataFrame,
     titles: list[str],
     limit: int,
-) -> None:
-    """Write the Claims sheet(s): status columns then every input column, as read."""
+) -> list[StreamedRows]:
+    """Write the Claims sheet(s): status columns then every input column, as read.
+
+    Returns the streamed rows to splice in after saving.
+    """
     input_columns = [c for c in raw.columns if c != "row"]
     headers = STATUS_HEADERS + [str(c) for c in input_columns]
     body = pd.concat(
@@ -91,14 +93,16 @@ def write_claims(
     messages_width = _MESSAGES_WIDTH_WRAPPED if wrap else _MESSAGES_WIDTH
     widths = [8.0, 10.0, 10.0, styles.series_width("Messages", status["messages"], maximum=messages_width)]
     widths += [styles.series_width(str(c), raw[c], maximum=40) for c in input_columns]
+    streams = []
     for number, title in enumerate(titles):
         part = body.iloc[number * limit : (number + 1) * limit]
-        _write_part(workbook, title, headers, part, widths, wrap)
+        streams.append(_write_part(workbook, title, headers, part, widths, wrap))
+    return streams
 
 
 def _write_part(
     workbook, title: str, headers: list[str], part: pd.DataFrame, widths: list[float], wrap: bool
-) -> None:
+) -> StreamedRows:
     """One Claims sheet; numbers from the input are left-aligned like the text around them."""
     ws = workbook.create_sheet(title)
     maker = CellMaker(ws)
@@ -109,25 +113,30 @@ def _write_part(
     if height:
         ws.row_dimensions[1].height = height
     ws.append([maker.text(h, styles.STYLE_HEADER) for h in headers])
-    for index, values in enumerate(part.itertuples(index=False, name=None), start=2):
-        out = [maker.safe_value(v) for v in values]
-        out[0] = maker.cell(out[0], styles.STYLE_CENTER)
-        out[2] = maker.cell(out[2], styles.STYLE_CENTER)
-        for i in range(4, len(out)):
-            value = out[i]
-            if value is not None and not isinstance(value, (str, Cell)):
-                out[i] = maker.cell(value, styles.STYLE_LEFT)
+    stream = StreamedRows(ws, len(headers), date_style=styles.STYLE_DATE, datetime_style=styles.STYLE_DATETIME)
+    stream.placeholder()
+    count = len(headers)
+    plain = [styles.STYLE_CENTER, None, styles.STYLE_CENTER] + [None] * (count - 3)
+    tall = [styles.STYLE_CENTER, styles.STYLE_PLAIN, styles.STYLE_CENTER, styles.STYLE_WRAP]
+    tall += [styles.STYLE_PLAIN] * (count - 4)
+    for values in part.itertuples(index=False, name=None):
+        row_styles, row_height = plain, None
         message = values[3]
         if wrap and isinstance(message, str) and message:
-            height = styles.row_height([message], [widths[3]])
-            if height:
-                out[3] = maker.text(message, styles.STYLE_WRAP)
-                out = top_aligned(maker, out)
-                ws.row_dimensions[index].height = height
-        ws.append(out)
-    last_row = max(len(part) + 1, 2)
+            row_height = styles.row_height([message], [widths[3]])
+            if row_height:
+                row_styles = tall
+        if any(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values[4:]):
+            row_styles = list(row_styles)
+            for i in range(4, count):
+                value = values[i]
+                if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                    row_styles[i] = styles.STYLE_LEFT
+        stream.add(values, row_styles, row_height)
+    last_row = max(stream.last_row, 2)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
     status_formats(ws, f"A2:{get_column_letter(len(headers))}{last_row}", status_column="B")
+    return stream
 
 
 def status_formats(ws, cells: str, status_column: str) -> None:
@@ -165,9 +174,9 @@ def write_rejected(workbook, rejected: pd.DataFrame, locator: ClaimLocator) -> N
         ws.append([None, maker.text("No rejected rows: every input row was checked.", styles.STYLE_NOTE)])
         return
     targets = locator.locations(frame["row"].to_numpy())
-    for values, target in zip(frame.itertuples(index=False, name=None), targets, strict=True):
+    for number, (values, target) in enumerate(zip(frame.itertuples(index=False, name=None), targets, strict=True)):
         out = [maker.safe_value(v) for v in values]
-        if target is not None and out[0] is not None:
+        if target is not None and out[0] is not None and number < MAX_LINK_ELEMENTS:
             link = maker.cell(int(out[0]), styles.STYLE_LINK_INT)
             link.hyperlink = Hyperlink(ref="A1", location=target, tooltip="Go to this row on the Claims sheet")
             out[0] = link

@@ -14,12 +14,11 @@ import pandas as pd
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from addin.workbooks import styles
+from addin.workbooks import fast_rows, styles
+from addin.workbooks.fast_rows import StreamedRows
 from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator, part_titles, sheet_ref
-from addin.workbooks.rows import top_aligned
 from addin.workbooks.safe_cells import CellMaker
 
 # (finding column, header a person reads) in sheet order. Severity and rule family stay in
@@ -63,7 +62,9 @@ def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
         if column not in frame.columns:
             frame[column] = None
     frame = frame[[c for c, _ in FINDINGS_SHEET_COLUMNS]]
-    frame["related_row"] = frame["related_row"].where(frame["related_row"].fillna(0) != 0, None)
+    for column in ("row", "related_row"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    frame["related_row"] = frame["related_row"].mask(frame["related_row"] == 0)
     return frame
 
 
@@ -85,20 +86,36 @@ def plan_findings_sheets(count: int, limit: int) -> list[FindingsSheet]:
 
 def write_findings(
     workbook, findings: pd.DataFrame, locator: ClaimLocator, limit: int
-) -> list[FindingsSheet]:
-    """Write the Findings sheet(s); returns one :class:`FindingsSheet` per sheet written."""
+) -> list[StreamedRows]:
+    """Write the Findings sheet(s); returns the streamed rows to splice in after saving."""
     frame = _ordered(findings)
     sheets = plan_findings_sheets(len(frame), limit)
     wrap = len(frame) <= WRAP_ROWS_LIMIT
     widths = _widths(frame, wrap)
+    streams = []
     for number, sheet in enumerate(sheets):
         part = frame.iloc[number * limit : (number + 1) * limit]
-        _write_part(workbook, sheet.title, part, widths, locator, sheet.title.replace(" ", ""), wrap)
-    return sheets
+        stream = _write_part(workbook, sheet.title, part, widths, locator, sheet.title.replace(" ", ""), wrap)
+        if stream is not None:
+            streams.append(stream)
+    return streams
 
 
-def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name: str, wrap: bool) -> None:
-    """One Findings sheet; with ``wrap`` long messages wrap and rows grow to fit them."""
+# per-column cell styles of a findings row (plain rows, and rows taller than one line)
+_LINK_STYLE = styles.STYLE_LINK_INT
+_STYLES = [None] * len(FINDINGS_SHEET_COLUMNS)
+_STYLES[RELATED_ROW_INDEX] = styles.STYLE_CENTER
+_TALL_STYLES = [styles.STYLE_PLAIN] * len(FINDINGS_SHEET_COLUMNS)
+_TALL_STYLES[MESSAGE_INDEX] = _TALL_STYLES[SUGGESTION_INDEX] = styles.STYLE_WRAP
+_TALL_STYLES[RELATED_ROW_INDEX] = styles.STYLE_CENTER
+_TOOLTIP = "Go to this row on the Claims sheet"
+
+
+def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name: str, wrap: bool):
+    """One Findings sheet; with ``wrap`` long messages wrap and rows grow to fit them.
+
+    Returns the :class:`StreamedRows` holding the data rows (None when there are none).
+    """
     ws = workbook.create_sheet(title)
     maker = CellMaker(ws)
     styles.set_widths(ws, widths)
@@ -112,34 +129,30 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
     last_column = get_column_letter(len(FINDINGS_SHEET_COLUMNS))
     if part.empty:
         ws.append([None, maker.text("No findings: every checked line passed every rule.", styles.STYLE_NOTE)])
-        return
+        return None
+    link_formulas = len(part) > fast_rows.MAX_LINK_ELEMENTS
+    stream = StreamedRows(ws, len(FINDINGS_SHEET_COLUMNS), date_style=styles.STYLE_DATE,
+                          datetime_style=styles.STYLE_DATETIME, link_formulas=link_formulas)
+    stream.placeholder(with_links=not link_formulas)
     targets = locator.locations(part["row"].to_numpy())
-    rows = part.to_numpy(dtype=object)
     text_widths = [widths[MESSAGE_INDEX], widths[SUGGESTION_INDEX]]
-    for index, (values, target) in enumerate(zip(rows, targets, strict=True), start=2):
-        out = [maker.safe_value(v) for v in values]
-        row_number = out[0]
-        if target is not None and row_number is not None:
-            link = maker.cell(int(row_number), styles.STYLE_LINK_INT)
-            link.hyperlink = Hyperlink(ref="A1", location=target, tooltip="Go to this row on the Claims sheet")
-            out[0] = link
-        if out[RELATED_ROW_INDEX] is not None:
-            out[RELATED_ROW_INDEX] = maker.cell(out[RELATED_ROW_INDEX], styles.STYLE_CENTER)
+    for values, target in zip(part.to_numpy(dtype=object), targets, strict=True):
+        row_styles = list(_STYLES)
+        height = None
         if wrap:
             texts = [values[MESSAGE_INDEX], values[SUGGESTION_INDEX]]
             height = styles.row_height([t if isinstance(t, str) else None for t in texts], text_widths)
             if height:
-                for i in (MESSAGE_INDEX, SUGGESTION_INDEX):
-                    if out[i] is not None:
-                        out[i] = maker.restyle(maker.text(_value_text(out[i])), styles.STYLE_WRAP)
-                out = top_aligned(maker, out)
-                ws.row_dimensions[index].height = height
-        ws.append(out)
-    last_row = len(part) + 1
-    ref = f"A1:{last_column}{last_row}"
+                row_styles = list(_TALL_STYLES)
+        link = None
+        if target is not None and values[0] is not None:
+            row_styles[0] = _LINK_STYLE
+            link = (0, target, _TOOLTIP)
+        stream.add(values, row_styles, height, link)
+    last_row = stream.last_row
     table = Table(
         displayName=table_name,
-        ref=ref,
+        ref=f"A1:{last_column}{last_row}",
         tableStyleInfo=TableStyleInfo(name="TableStyleLight9", showRowStripes=True),
     )
     # named here: a write-only sheet keeps no cells for openpyxl to read the headers from
@@ -150,10 +163,7 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
         warnings.simplefilter("ignore", UserWarning)
         ws.add_table(table)
     _severity_formats(ws, f"{SEVERITY_COLUMN}2:{SEVERITY_COLUMN}{last_row}")
-
-
-def _value_text(value: object) -> str:
-    return str(value.value if hasattr(value, "value") else value)
+    return stream
 
 
 def _severity_formats(ws, cells: str) -> None:

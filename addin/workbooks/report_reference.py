@@ -10,8 +10,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from addin.explain import short_description
+from addin.explain import NO_LICENSED_TEXT
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
+from addin.reference.models import ADDON_TYPE_TEXT
 from addin.workbooks import styles
 from addin.workbooks.rows import RowWriter
 from addin.workbooks.safe_cells import CellMaker
@@ -58,60 +59,95 @@ def _yes(flag: object) -> str:
     return "yes" if bool(flag) else "no"
 
 
-def _description(info) -> str:
-    """The licensed text, else the project's plain summary (the sheet notes which), else why not."""
-    if info.category and info.known and (info.description or info.plain_description):
-        text = info.description or info.plain_description
-        if not info.active and info.inactive_reason:
-            text += f" [inactive: {info.inactive_reason}]"
-        return text
-    return short_description(info)
+def _addon_texts(reference, last: dt.date | None) -> dict[str, str]:
+    """Add-on code -> "type 1: ...; primaries: ..." from the AOC table in force on ``last``."""
+    table = reference.addon_edits(last)
+    if table is None or len(table) == 0:
+        return {}
+    out = {}
+    for code, rows in table.groupby("addon_code", sort=False):
+        edit_type = int(rows["edit_type"].mode().iloc[0])
+        primaries = sorted(p for p in rows["primary_code"].astype(str).unique() if p != "CCCCC")
+        shown = ", ".join(primaries[:12]) + (" …" if len(primaries) > 12 else "")
+        text = ADDON_TYPE_TEXT.get(edit_type, f"type {edit_type}")
+        out[str(code)] = f"{text}; primaries: {shown}" if shown else text
+    return out
+
+
+def _descriptions(reference, status: pd.DataFrame) -> list[str]:
+    """Licensed text, else the project's plain summary, else why there is none."""
+    notes = reference.notes
+    plain = (
+        notes["description"].reindex(status["code"]).fillna("").astype(str).to_numpy()
+        if "description" in getattr(notes, "columns", [])
+        else [""] * len(status)
+    )
+    out = []
+    for (code, category, known, licensed), summary in zip(
+        status[["code", "category", "known", "description"]].itertuples(index=False, name=None),
+        plain,
+        strict=True,
+    ):
+        if not isinstance(category, str) or not category:
+            out.append(f"Invalid code format {code}: expected 5 characters such as 47383, 0397T or G0364")
+        elif not known:
+            out.append(f"Unknown code {code}: not in the loaded CMS tables")
+        else:
+            out.append(str(licensed or summary or f"{category} code; {NO_LICENSED_TEXT}"))
+    return out
 
 
 def code_facts(reference, lines: pd.DataFrame, findings: pd.DataFrame, setting: str) -> pd.DataFrame:
-    """One row per distinct code on the claim lines with the facts a coder checks."""
+    """One row per distinct code on the claim lines with the facts a coder checks.
+
+    Vector queries (one call per table for all codes), each code as of its latest date of
+    service on these claims.
+    """
+    columns = [c for c, *_ in CODE_HEADERS]
     if lines is None or lines.empty or "cpt" not in lines.columns:
-        return pd.DataFrame(columns=[c for c, *_ in CODE_HEADERS])
-    codes = lines["cpt"].astype(str)
-    frame = pd.DataFrame({"code": codes, "dos": pd.to_datetime(lines.get("dos"), errors="coerce")})
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(
+        {"code": lines["cpt"].astype(str).to_numpy(), "dos": pd.to_datetime(lines.get("dos"), errors="coerce")}
+    )
     frame = frame[frame["code"] != ""]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
     grouped = frame.groupby("code", sort=True)
     per_code = pd.DataFrame({"lines": grouped.size(), "dos": grouped["dos"].max()})
-    if len(findings):
-        counts = findings["code"].astype(str).value_counts()
-        per_code["findings"] = counts.reindex(per_code.index).fillna(0).astype(int)
-    else:
-        per_code["findings"] = 0
-    rows = []
-    for code, row in per_code.iterrows():
-        dos = row["dos"].date() if pd.notna(row["dos"]) else None
-        info = reference.code_info(code, dos, setting)
-        fee = info.fee_schedule
-        addon = ""
-        if info.addon is not None:
-            primaries = ", ".join(info.addon.primaries[:12]) or "contractor-defined"
-            more = " …" if len(info.addon.primaries) > 12 else ""
-            addon = f"{info.addon.type_text}; primaries: {primaries}{more}"
-        status = "active" if info.active else (info.inactive_reason or "not known")
-        if not info.known:
-            status = "not in the loaded tables"
-        rows.append(
-            {
-                "code": code,
-                "lines": int(row["lines"]),
-                "findings": int(row["findings"]),
-                "category": info.category or "invalid format",
-                "status": status,
-                "description": _description(info),
-                "mue": info.mue.mue_units if info.mue else None,
-                "mai": MAI_SHORT.get(info.mue.mai, f"MAI {info.mue.mai}") if info.mue else "",
-                "addon": addon,
-                "global_days": fee.global_days if fee else "",
-                "pctc": fee.pctc if fee else "",
-                "sources": "; ".join(info.sources),
-            }
-        )
-    return pd.DataFrame(rows, columns=[c for c, *_ in CODE_HEADERS])
+    codes = per_code.index.to_numpy(dtype=object)
+    dates = per_code["dos"].to_numpy()
+    status = reference.code_status_frame(codes, dates)
+    mue = reference.mue_frame(codes, dates, setting)
+    last = per_code["dos"].max()
+    addons = _addon_texts(reference, last.date() if pd.notna(last) else None)
+    counts = findings["code"].astype(str).value_counts() if len(findings) else pd.Series(dtype=int)
+    active = status["active"].to_numpy(dtype=bool)
+    reason = status["inactive_reason"].fillna("").astype(str).to_numpy()
+    known = status["known"].to_numpy(dtype=bool)
+    state = np.where(active, "active", np.where(known, reason, "not in the loaded tables"))
+    state = np.where((state == "") & known, "inactive", state)
+    sources = [
+        "; ".join(sorted({str(x) for x in parts if isinstance(x, str) and x}))
+        for parts in zip(status["source"], mue["source"], strict=True)
+    ]
+    mai = pd.to_numeric(mue["mai"], errors="coerce")
+    out = pd.DataFrame(
+        {
+            "code": codes,
+            "lines": per_code["lines"].to_numpy(dtype=int),
+            "findings": counts.reindex(codes).fillna(0).astype(int).to_numpy(),
+            "category": status["category"].where(status["category"].notna(), "invalid format").to_numpy(),
+            "status": state,
+            "description": _descriptions(reference, status),
+            "mue": pd.to_numeric(mue["mue_units"], errors="coerce").to_numpy(),
+            "mai": [MAI_SHORT.get(int(m), f"MAI {int(m)}") if pd.notna(m) else "" for m in mai],
+            "addon": [addons.get(c, "") for c in codes],
+            "global_days": status["global_days"].fillna("").astype(str).to_numpy(),
+            "pctc": status["pctc"].fillna("").astype(str).to_numpy(),
+            "sources": sources,
+        }
+    )
+    return out[columns]
 
 
 def ptp_among(reference, codes: Iterable[str], first: dt.date | None, last: dt.date | None, setting: str) -> pd.DataFrame:

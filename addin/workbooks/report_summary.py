@@ -61,7 +61,6 @@ class SummaryFacts:
     rows_rejected: int
     blank_rows: int
     by_severity: dict[str, int]
-    by_rule_severity: dict[tuple[str, str], int]
     by_rule: dict[str, int]
     total_findings: int
     findings_sheets: list[FindingsSheet]
@@ -69,7 +68,6 @@ class SummaryFacts:
     top_codes: pd.DataFrame
     top_pairs: pd.DataFrame
     versions: list
-    data_version: str
     notes: list[str] = field(default_factory=list)
     sheet_limit: int = 0
 

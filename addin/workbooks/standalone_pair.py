@@ -2,10 +2,10 @@
 
 The workbook carries its own reference table (every NCCI PTP edit among a code list, both
 settings, every episode with its dates) and facts about those codes. Formulas use only
-functions every spreadsheet app computes (SUMIFS, COUNTIFS, INDEX/MATCH, IFERROR, TEXT;
-no XLOOKUP, which LibreOffice 7.4 does not know): a row finds the edit in force for
-(setting, Column 1, Column 2, date) in either order through SUMIFS over a key column and
-the edit's row number, then reads the edit with INDEX.
+functions every spreadsheet app computes (SUMPRODUCT, MAX, INDEX/MATCH, IFERROR, TEXT;
+no XLOOKUP, which LibreOffice 7.4 does not know, nor MAXIFS, which Excel 2016 lacks): a row
+finds the newest edit episode in force for (setting, Column 1, Column 2, date) in either order
+as the largest matching row number, then reads the edit with INDEX.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def edits_table(reference, codes: list[str]) -> pd.DataFrame:
     edits["key"] = edits["setting"] + KEY_SEPARATOR + edits["column_1"] + KEY_SEPARATOR + edits["column_2"]
     for column in ("rationale", "source"):
         edits[column] = edits[column].astype(str)
-    edits = edits.drop_duplicates(["key", "effective_date"], keep="last")
+    edits = edits.drop_duplicates()
     return edits.sort_values(["setting", "column_1", "column_2", "effective_date"]).reset_index(drop=True)[columns]
 
 
@@ -133,12 +133,12 @@ def _pair_sheet(workbook, edit_count: int, code_count: int) -> None:
     headers = ["Code 1", "Code 2", "Date of service", "Setting", "Verdict", "Column 1", "Column 2",
                "Modifier indicator", "Rationale", "What to do", "Edit in force", "Code 1 is",
                "Code 2 is", None, "code 1", "code 2", "date", "setting", "row (1-2)", "row (2-1)", "row"]
-    widths(ws, [9, 9, 13, 13, 46, 9, 9, 10, 32, 46, 24, 40, 40, 3, 8, 8, 8, 12, 8, 8, 8])
+    widths(ws, [9, 9, 13, 13, 46, 9, 9, 10, 32, 58, 24, 40, 40, 3, 8, 8, 8, 12, 8, 8, 8])
     header_row(ws, 4, [h or "" for h in headers])
     ws["N4"].style = styles.STYLE_PLAIN
     ws.row_dimensions[4].height = 30
     for row in range(FIRST_ROW, LAST_ROW + 1):
-        _pair_row(ws, row)
+        _pair_row(ws, row, edit_count + 1)
     for row, (a, b) in enumerate(EXAMPLES, start=FIRST_ROW):
         put(ws, f"A{row}", a, styles.STYLE_INPUT)
         put(ws, f"B{row}", b, styles.STYLE_INPUT)
@@ -163,7 +163,7 @@ def _pair_sheet(workbook, edit_count: int, code_count: int) -> None:
     ws.print_area = f"A1:K{LAST_ROW}"
 
 
-def _pair_row(ws, r: int) -> None:
+def _pair_row(ws, r: int, edit_rows: int) -> None:
     for column in "ABD":
         ws[f"{column}{r}"].style = styles.STYLE_INPUT
     ws[f"C{r}"].style = styles.STYLE_INPUT_DATE
@@ -174,10 +174,17 @@ def _pair_row(ws, r: int) -> None:
     formula(ws, f"R{r}", f'=IF(TRIM($D{r})="","practitioner",LOWER(TRIM($D{r})))', None)
     sep = f'&"{KEY_SEPARATOR}"&'
 
+    last = max(edit_rows, 2)
+
     def match(first: str, second: str) -> str:
+        # the newest matching episode's row: SUMPRODUCT(MAX(...)) evaluates the condition
+        # arrays in every spreadsheet app without array entry (MAXIFS is not everywhere)
+        def col(c: str) -> str:
+            return f"{EDITS}!${c}$2:${c}${last}"
+
         return (
-            f'=IF(OR($O{r}="",$P{r}=""),0,SUMIFS({EDITS}!$K:$K,{EDITS}!$A:$A,$R{r}{sep}{first}{sep}{second},'
-            f'{EDITS}!$E:$E,"<="&$Q{r},{EDITS}!$F:$F,">="&$Q{r},{EDITS}!$G:$G,"<>9"))'
+            f'=IF(OR($O{r}="",$P{r}=""),0,SUMPRODUCT(MAX(({col("A")}=$R{r}{sep}{first}{sep}{second})'
+            f'*({col("E")}<=$Q{r})*({col("F")}>=$Q{r})*({col("G")}<>9)*{col("K")})))'
         )
 
     formula(ws, f"S{r}", match(f"$O{r}", f"$P{r}"), None)

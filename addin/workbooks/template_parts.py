@@ -110,7 +110,7 @@ def instructions_sheet(workbook: Workbook, heading: str, paragraphs: Sequence[tu
 
 
 def list_validation(source: str, prompt: str, error: str, strict: bool = True) -> DataValidation:
-    """A drop-down list validation (``source`` is a range such as ``=Lists!$A$2:$A$90``)."""
+    """A drop-down list validation (``source``: a range such as ``Lists!$A$2:$A$90``, no "=", or a quoted list)."""
     validation = DataValidation(
         type="list",
         formula1=source,

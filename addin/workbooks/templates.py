@@ -48,7 +48,7 @@ TEMPLATES: dict[str, Template] = {
                  "NCCI PTP verdicts and suggested modifiers for pairs of codes (Excel functions)",
                  lookup_sheets.build_pair_checker, needs_addin=True),
         Template("pair-checker-standalone", "pair_checker_standalone.xlsx",
-                 "pair checker with its own edit table: works in any spreadsheet app, no add-in",
+                 "pair checker with its own table of edits, for any spreadsheet app",
                  standalone_pair.build, needs_addin=False, takes_codes=True),
     )
 }

@@ -193,6 +193,12 @@ def parse_plain_csv(source: Source, hints: Hints) -> ParsedTable:
             ),
             schema.MUE,
         )
+        duplicated = frame["code"].duplicated().to_numpy()
+        if duplicated.any():  # two limits for one code: refused, as in the official layout
+            index = int(duplicated.nonzero()[0][0])
+            raise ctx.fail(
+                index, label("code"), f"code {frame['code'].iloc[index]} appears twice"
+            )
     extras = _match(keys, EXTRA_ALIASES)
     setting_values = _uniform(raw, extras.get("setting"), ctx, header, "setting")
     vintage_values = _uniform(raw, extras.get("vintage"), ctx, header, "vintage")
