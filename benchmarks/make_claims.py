@@ -24,8 +24,8 @@ import pandas as pd
 
 HEADERS = ["Claim ID", "Patient ID", "Rendering NPI", "Date of Service", "CPT/HCPCS",
            "Modifiers", "Units", "Diagnosis Codes", "POS"]
-PLAIN_MODIFIERS = ["LT", "RT", "26", "TC", "59", "XS", "XU", "76", "51", "50", "80", "ZZ"]
-POS_CODES = ["11", "11", "11", "22", "22", "19", "21", "23", "24", "81", "35"]
+PLAIN_MODIFIERS = ["LT", "RT", "26", "TC", "59", "XS", "XU", "76", "51", "50", "80"] * 5 + ["ZZ"]
+POS_CODES = ["11"] * 12 + ["22"] * 5 + ["19", "21", "23", "24", "81"]
 START = dt.date(2025, 1, 2)
 DAYS = 360
 
@@ -37,12 +37,37 @@ def _table(reference, table: str, setting: str) -> pd.DataFrame:
     return versions.versions[-1].load()
 
 
+#: Share of lines by kind of service (office claims are mostly visits, labs and imaging).
+SERVICE_MIX = {"lab": 0.35, "imaging": 0.22, "medicine": 0.13, "level2": 0.07, "surgery": 0.23}
+
+
 def _code_pool(reference, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Real codes by kind of service, each kind with a Zipf-like popularity."""
     rvu = _table(reference, "rvu", "all")
-    codes = rvu.loc[(rvu["modifier"].fillna("") == "") & (rvu["status"] == "A"), "code"].astype(str).unique()
-    pool = rng.permutation(codes)[:size]
-    weights = 1.0 / np.arange(1, len(pool) + 1) ** 0.9
-    return pool.astype(object), weights / weights.sum()
+    rvu = rvu[rvu["modifier"].fillna("") == ""]
+    addons = set(reference.addon_edits(None)["addon_code"].astype(str))
+    # add-on codes are placed with their primaries below, never at random
+    rvu = rvu[~rvu["code"].astype(str).isin(addons) & (rvu["global_days"].astype(str) != "ZZZ")]
+    code = rvu["code"].astype(str)
+    status = rvu["status"].astype(str)
+    digits = code.str.fullmatch(r"\d{5}")
+    number = pd.to_numeric(code.where(digits, "0"), errors="coerce").fillna(0)
+    kinds = {
+        "lab": digits & number.between(80000, 89999) & status.isin(["A", "X"]),
+        "imaging": digits & number.between(70000, 79999) & (status == "A"),
+        "medicine": digits & number.between(90000, 99199) & (status == "A"),
+        "level2": ~digits & code.str.match(r"^[GJ]\d{4}$"),
+        "surgery": digits & number.between(10000, 69999) & (status == "A"),
+    }
+    pools, weights = [], []
+    for kind, share in SERVICE_MIX.items():
+        codes = code[kinds[kind]].unique()
+        codes = rng.permutation(codes)[: max(1, int(size * share))]
+        w = 1.0 / np.arange(1, len(codes) + 1) ** 1.1
+        pools.append(codes.astype(object))
+        weights.append(w / w.sum() * share)
+    weights_all = np.concatenate(weights)
+    return np.concatenate(pools), weights_all / weights_all.sum()
 
 
 def _diagnoses(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -104,8 +129,8 @@ def make_claims(
     more_units = rng.random(n_lines) < 0.05
     units[more_units] = rng.integers(2, 4, int(more_units.sum()))
 
-    # E/M visits on a fifth of the claims' first lines, half of them with 25
-    em = rng.random(n_claims) < 0.2
+    # one E/M visit on a third of the claims (their first line), half of them with 25
+    em = rng.random(n_claims) < 0.35
     em_lines = first_line[em]
     cpt[em_lines] = rng.choice(np.array(["99213", "99214", "99203", "99204", "99232"], dtype=object), size=len(em_lines))
     modifiers[em_lines[rng.random(len(em_lines)) < 0.5]] = "25"
@@ -164,6 +189,8 @@ def make_claims(
             "POS": rng.choice(POS_CODES, size=n_lines),
         }
     )
+    bad_pos = rng.random(n_lines) < 0.002
+    frame.loc[bad_pos, "POS"] = "35"  # an unassigned place of service
     return frame
 
 

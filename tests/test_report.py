@@ -225,3 +225,24 @@ def test_dates_keep_their_format_in_tall_rows(written):
     findings = openpyxl.load_workbook(path)["Findings"]
     dates = [row[10] for row in findings.iter_rows(min_row=2) if row[10].value is not None]
     assert dates and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in dates)
+
+
+def test_reference_lists_edits_in_force_first_when_capped():
+    from addin.workbooks.report_reference import ptp_among
+
+    class Reference:
+        def ptp_edits_among(self, codes, date, setting, only_applicable):
+            return pd.DataFrame(
+                {
+                    "column_1": ["A", "B", "C"], "column_2": ["X", "Y", "Z"],
+                    "modifier_indicator": [1, 0, 9], "rationale": "r", "source": "s",
+                    "effective_date": pd.to_datetime(["2030-01-01", None, None]),
+                    "deletion_date": pd.NaT,
+                }
+            )
+
+    dates = dt.date(2025, 1, 1), dt.date(2025, 2, 1)
+    edits, left_out = ptp_among(Reference(), ["A"], *dates, "practitioner", limit=1)
+    assert list(edits["column_1"]) == ["B"] and left_out == 2
+    everything, none_left = ptp_among(Reference(), ["A"], *dates, "practitioner")
+    assert list(everything["in_force"]) == ["no", "yes", "no"] and none_left == 0

@@ -16,29 +16,49 @@ from addin.rules.text import cat, rows_text
 
 
 def _dx_long(context: RuleContext) -> pd.DataFrame:
-    """``category, dx, valid, billable`` for each diagnosis of each distinct dx cell."""
+    """``category, dx, valid, billable`` for each diagnosis of each distinct dx cell.
+
+    Cells are split with pyarrow (one pass over the distinct cells); ICD-10-CM facts are
+    asked once per distinct diagnosis code. Shared by DX002 and DX003.
+    """
+    return context.memo("dx_long", lambda: _split_dx(context))
+
+
+def _split_dx(context: RuleContext) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     _, categories = code_categories(context.lines["dx"])
-    records = [
-        (k, part.strip())
-        for k, cell in enumerate(categories)
-        for part in str(cell).replace(";", ",").split(",")
-        if part.strip()
-    ]
-    frame = pd.DataFrame(records, columns=["category", "dx"])
-    if frame.empty:
-        return frame.assign(valid=pd.Series(dtype=bool), billable=pd.Series(dtype=bool))
-    unique = pd.unique(frame["dx"])
-    facts = context.reference.icd10_frame(unique).set_index(pd.Index(unique))
-    frame["valid"] = facts["valid"].reindex(frame["dx"]).to_numpy(dtype=bool)
-    frame["billable"] = facts["billable"].reindex(frame["dx"]).to_numpy(dtype=bool)
-    return frame
-
-
-def _per_line(context: RuleContext, bad: pd.DataFrame) -> pd.DataFrame:
-    codes = context.lines["dx"].cat.codes.to_numpy(dtype=np.int64)
-    wanted = np.isin(codes, bad["category"].to_numpy())
-    lines = pd.DataFrame({"line": np.flatnonzero(wanted), "category": codes[wanted]})
-    return lines.merge(bad, on="category").sort_values(["line"], kind="stable").reset_index(drop=True)
+    empty = pd.DataFrame(
+        {
+            "category": np.zeros(0, np.int64),
+            "dx": np.zeros(0, object),
+            "valid": np.zeros(0, bool),
+            "billable": np.zeros(0, bool),
+        }
+    )
+    if not len(categories):
+        return empty
+    cells = pc.replace_substring(pa.array(categories.astype(str), type=pa.string()), ";", ",")
+    lists = pc.split_pattern(cells, ",")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    parent = np.asarray(pc.list_parent_indices(lists))
+    keep = np.asarray(pc.not_equal(flat, ""))
+    if not keep.any():
+        return empty
+    dx = np.asarray(flat.filter(pa.array(keep)).to_pylist(), dtype=object) if keep.sum() < 1000 else (
+        flat.filter(pa.array(keep)).to_numpy(zero_copy_only=False).astype(object)
+    )
+    unique, inverse = np.unique(dx.astype(str), return_inverse=True)
+    facts = context.reference.icd10_frame(unique)
+    return pd.DataFrame(
+        {
+            "category": parent[keep].astype(np.int64),
+            "dx": dx,
+            "valid": facts["valid"].to_numpy(dtype=bool)[inverse],
+            "billable": facts["billable"].to_numpy(dtype=bool)[inverse],
+        }
+    )
 
 
 class DX001(Rule):

@@ -117,15 +117,7 @@ def _apply_bypass(context: RuleContext, edits: pd.DataFrame) -> pd.DataFrame:
     )
     family = family[family != ""]
     # per line: the first non-anatomic NCCI-associated modifier that counts on that line
-    mods = context.modifier_matrix
-    is_em = context.is_em
-    line_bypass = np.full(len(context.lines), "", dtype=object)
-    for k in reversed(range(mods.shape[1])):
-        column = mods[:, k]
-        counts = np.isin(column, np.asarray(associated, dtype=object)) & (
-            ~np.isin(column, list(EM_ONLY)) | is_em
-        )
-        line_bypass = np.where(counts, column, line_bypass)
+    line_bypass = first_bypass_modifier(context, set(associated))
     indicator_1 = edits["modifier_indicator"].to_numpy() == 1
     line_1 = edits["line_1"].to_numpy()
     line_2 = edits["line_2"].to_numpy()
@@ -174,6 +166,30 @@ def _apply_bypass(context: RuleContext, edits: pd.DataFrame) -> pd.DataFrame:
     edits["same_sites"] = np.where(edits["bypassed"].to_numpy(), "", same_sites)
     edits["anatomic_present"] = anatomic_present
     return edits
+
+
+def first_bypass_modifier(context: RuleContext, associated: set[str]) -> np.ndarray:
+    """Per line, the first modifier (slot order) that bypasses an indicator-1 edit by itself:
+    NCCI-associated, not anatomic, and 25/57 only on an E/M line (``""`` when none).
+
+    Evaluated once per distinct modifier of each slot, then broadcast to the lines.
+    """
+    from addin.rules.context import MODIFIER_SLOTS, code_categories
+
+    n = len(context.lines)
+    out = np.full(n, "", dtype=object)
+    is_em = context.is_em
+    for name in reversed(MODIFIER_SLOTS):  # the first slot wins: assign it last
+        codes, categories = code_categories(context.lines[name])
+        if not len(categories):
+            continue
+        names = pd.Series(categories, dtype=object)
+        counts_always = np.append((names.isin(associated) & ~names.isin(EM_ONLY)).to_numpy(), False)
+        counts_on_em = np.append((names.isin(associated) & names.isin(EM_ONLY)).to_numpy(), False)
+        hit = counts_always[codes] | (counts_on_em[codes] & is_em)
+        where = np.flatnonzero(hit)
+        out[where] = np.append(categories, "")[codes[where]]
+    return out
 
 
 def _window(edits: pd.DataFrame) -> pd.Series:

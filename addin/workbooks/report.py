@@ -103,6 +103,7 @@ class _Parts:
     limit: int
     facts: pd.DataFrame
     edits: pd.DataFrame
+    edits_left_out: int
     dates_text: str
     versions: list
     data_version: str
@@ -123,6 +124,7 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     counts = result.counts
     first, last = _date_span(lines)
     facts = code_facts(reference, lines, findings, result.setting)
+    edits, edits_left_out = ptp_among(reference, facts["code"].tolist(), first, last, result.setting)
     versions = list(result.versions or [])
     data_version = reference.data_version_text() if hasattr(reference, "data_version_text") else ""
     summary = SummaryFacts(
@@ -161,7 +163,8 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
         claims_titles=claims_titles,
         limit=limit,
         facts=facts,
-        edits=ptp_among(reference, facts["code"].tolist(), first, last, result.setting),
+        edits=edits,
+        edits_left_out=edits_left_out,
         dates_text=f"{first} to {last}" if first else "no dates",
         versions=versions,
         data_version=data_version,
@@ -188,7 +191,9 @@ def write_report(result: CheckResult, path: Path, reference=None) -> Path:
             streams += write_findings(workbook, parts.findings, parts.locator, parts.limit)
             streams += write_claims(workbook, parts.raw, parts.status, parts.claims_titles, parts.limit)
             write_rejected(workbook, parts.rejected, parts.locator)
-            write_reference(workbook, parts.facts, parts.edits, parts.dates_text)
+            streams.append(
+                write_reference(workbook, parts.facts, parts.edits, parts.dates_text, parts.edits_left_out)
+            )
             write_about(workbook, rule_docs(), parts.versions, parts.data_version, __version__)
             workbook.save(temp)
             splice(temp, streams)

@@ -21,6 +21,7 @@ from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator
 from addin.workbooks.safe_cells import CellMaker
 
 STATUS_HEADERS = ["Row", "Status", "Findings", "Messages"]
+_NUMBER_TYPES = (int, float, np.int64, np.float64, np.int32, np.float32)
 STATUS_OK = "ok"
 STATUS_REJECTED = "rejected"
 _MESSAGES_WIDTH = 70
@@ -119,6 +120,11 @@ def _write_part(
     plain = [styles.STYLE_CENTER, None, styles.STYLE_CENTER] + [None] * (count - 3)
     tall = [styles.STYLE_CENTER, styles.STYLE_PLAIN, styles.STYLE_CENTER, styles.STYLE_WRAP]
     tall += [styles.STYLE_PLAIN] * (count - 4)
+    numeric_columns = [i for i in range(4, count) if pd.api.types.is_numeric_dtype(part.dtypes.iloc[i])
+                       and not pd.api.types.is_bool_dtype(part.dtypes.iloc[i])]
+    mixed_columns = [i for i in range(4, count) if pd.api.types.is_object_dtype(part.dtypes.iloc[i])]
+    for i in numeric_columns:
+        plain[i] = tall[i] = styles.STYLE_LEFT
     for values in part.itertuples(index=False, name=None):
         row_styles, row_height = plain, None
         message = values[3]
@@ -126,12 +132,11 @@ def _write_part(
             row_height = styles.row_height([message], [widths[3]])
             if row_height:
                 row_styles = tall
-        if any(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values[4:]):
+        numbers = [i for i in mixed_columns if type(values[i]) in _NUMBER_TYPES]
+        if numbers:
             row_styles = list(row_styles)
-            for i in range(4, count):
-                value = values[i]
-                if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-                    row_styles[i] = styles.STYLE_LEFT
+            for i in numbers:
+                row_styles[i] = styles.STYLE_LEFT
         stream.add(values, row_styles, row_height)
     last_row = max(stream.last_row, 2)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"

@@ -208,13 +208,9 @@ def top_codes(findings: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     if findings.empty:
         return pd.DataFrame(columns=["code", "findings", "errors"])
     frame = findings[findings["code"].fillna("").astype(str) != ""]
-    grouped = frame.groupby(frame["code"].astype(str), observed=True)
-    out = pd.DataFrame(
-        {
-            "findings": grouped.size(),
-            "errors": grouped["severity"].agg(lambda s: int((s == "error").sum())),
-        }
-    ).reset_index(names="code")
+    grouped = (frame["severity"] == "error").groupby(frame["code"].astype(str), observed=True)
+    out = pd.DataFrame({"findings": grouped.size(), "errors": grouped.sum().astype(int)})
+    out = out.reset_index(names="code")
     return out.sort_values(["findings", "code"], ascending=[False, True]).head(n).reset_index(drop=True)
 
 

@@ -14,6 +14,7 @@ from addin.explain import NO_LICENSED_TEXT
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
 from addin.reference.models import ADDON_TYPE_TEXT
 from addin.workbooks import styles
+from addin.workbooks.fast_rows import StreamedRows
 from addin.workbooks.rows import RowWriter
 from addin.workbooks.safe_cells import CellMaker
 
@@ -44,6 +45,9 @@ PTP_HEADERS = [
     ("indicator_text", "What the indicator means"),
     ("source", "Source"),
 ]
+#: The Reference sheet lists at most this many PTP edits (a full CMS table among thousands of
+#: codes has hundreds of thousands; those in force on the claims' dates come first).
+REFERENCE_EDIT_LIMIT = 20_000
 MAI_SHORT = {1: "per line (MAI 1)", 2: "per day, policy (MAI 2)", 3: "per day, clinical (MAI 3)"}
 TABLE_SOURCES = {
     "ptp": "CMS NCCI procedure-to-procedure (PTP) edits: pairs of codes not paid together",
@@ -150,72 +154,111 @@ def code_facts(reference, lines: pd.DataFrame, findings: pd.DataFrame, setting: 
     return out[columns]
 
 
-def ptp_among(reference, codes: Iterable[str], first: dt.date | None, last: dt.date | None, setting: str) -> pd.DataFrame:
-    """Every PTP edit among the codes, marked whether it is in force within ``first``..``last``."""
+def ptp_among(
+    reference,
+    codes: Iterable[str],
+    first: dt.date | None,
+    last: dt.date | None,
+    setting: str,
+    limit: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The PTP edits among the codes, each marked whether it is in force within ``first``..``last``.
+
+    At most ``limit`` (default :data:`REFERENCE_EDIT_LIMIT`) rows, those in force first;
+    returns (edits, how many were left out).
+    """
+    limit = REFERENCE_EDIT_LIMIT if limit is None else limit
+    empty = pd.DataFrame(columns=[c for c, _ in PTP_HEADERS])
     codes = [c for c in codes if c]
     if not codes:
-        return pd.DataFrame(columns=[c for c, _ in PTP_HEADERS])
+        return empty, 0
     edits = reference.ptp_edits_among(codes, last, setting, only_applicable=False)
     if edits.empty:
-        return pd.DataFrame(columns=[c for c, _ in PTP_HEADERS])
-    edits = edits.copy()
+        return empty, 0
     start = pd.to_datetime(edits["effective_date"], errors="coerce")
     end = pd.to_datetime(edits["deletion_date"], errors="coerce")
     lo = pd.Timestamp(first or dt.date.today())
     hi = pd.Timestamp(last or dt.date.today())
-    live = (start.isna() | (start <= hi)) & (end.isna() | (end >= lo)) & (edits["modifier_indicator"] != 9)
-    edits["in_force"] = np.where(live, "yes", "no")
-    edits["indicator_text"] = edits["modifier_indicator"].map(
-        lambda i: MODIFIER_INDICATOR_TEXT.get(int(i), "") if pd.notna(i) else ""
+    indicator = pd.to_numeric(edits["modifier_indicator"], errors="coerce")
+    live = ((start.isna() | (start <= hi)) & (end.isna() | (end >= lo)) & (indicator != 9)).to_numpy()
+    left_out = max(0, len(edits) - limit)
+    if left_out:  # keep the edits in force first, cheaply, before formatting
+        keep = np.sort(np.argsort(~live, kind="stable")[:limit])
+        edits, start, end, indicator, live = (
+            edits.iloc[keep], start.iloc[keep], end.iloc[keep], indicator.iloc[keep], live[keep]
+        )
+    out = pd.DataFrame(
+        {
+            "column_1": edits["column_1"].astype(str).to_numpy(),
+            "column_2": edits["column_2"].astype(str).to_numpy(),
+            "modifier_indicator": indicator.to_numpy(),
+            "effective_date": start.to_numpy(),
+            "deletion_date": end.to_numpy(),
+            "rationale": edits["rationale"].astype(str).to_numpy(),
+            "in_force": np.where(live, "yes", "no"),
+            "indicator_text": indicator.map(MODIFIER_INDICATOR_TEXT).fillna("").to_numpy(),
+            "source": edits["source"].astype(str).to_numpy(),
+        }
     )
-    edits["effective_date"] = start
-    edits["deletion_date"] = end
-    edits = edits.sort_values(["column_1", "column_2", "effective_date"]).reset_index(drop=True)
-    return edits[[c for c, _ in PTP_HEADERS]]
+    out = out.sort_values(["column_1", "column_2", "effective_date"], kind="stable").reset_index(drop=True)
+    return out[[c for c, _ in PTP_HEADERS]], left_out
 
 
-def write_reference(workbook, facts: pd.DataFrame, edits: pd.DataFrame, dates_text: str) -> None:
-    """The Reference sheet: code facts, then the PTP edits among those codes."""
+_CODE_STYLES = [styles.STYLE_CODE, styles.STYLE_CENTER, styles.STYLE_CENTER, styles.STYLE_WRAP,
+                styles.STYLE_WRAP, styles.STYLE_WRAP, styles.STYLE_CENTER, styles.STYLE_WRAP,
+                styles.STYLE_WRAP, styles.STYLE_CENTER, styles.STYLE_CENTER, styles.STYLE_WRAP]
+_PTP_STYLES = [styles.STYLE_CODE, styles.STYLE_CODE, styles.STYLE_CENTER, styles.STYLE_DATE,
+               styles.STYLE_DATE, styles.STYLE_WRAP, styles.STYLE_CENTER, styles.STYLE_WRAP,
+               styles.STYLE_WRAP]
+
+
+def write_reference(
+    workbook, facts: pd.DataFrame, edits: pd.DataFrame, dates_text: str, left_out: int = 0
+) -> StreamedRows:
+    """The Reference sheet: code facts, then the PTP edits among those codes.
+
+    Streamed (a full CMS table gives thousands of rows); returns the rows to splice in.
+    """
     ws = workbook.create_sheet("Reference")
-    maker = CellMaker(ws)
+    widths = [width for *_, width, _ in CODE_HEADERS]
+    styles.set_widths(ws, widths)
     styles.print_setup(ws, title_rows=None)
-    out = RowWriter(ws, [width for *_, width, _ in CODE_HEADERS], maker)
-    wrap_columns = {i for i, (*_, wrap) in enumerate(CODE_HEADERS) if wrap}
-    out.add([maker.text("Codes on these claims", styles.STYLE_TITLE)])
-    out.add([maker.text(
-        f"Facts as of each code's latest date of service on these claims ({dates_text}). Descriptions "
-        "are licensed texts when an RVU or AMA file is imported, else the project's plain-language "
-        "summaries.", styles.STYLE_NOTE)])
-    out.add([maker.text(h, styles.STYLE_HEADER) for _, h, *_ in CODE_HEADERS], wrap=True, bold=True)
+    out = StreamedRows(ws, len(widths), first_row=1, date_style=styles.STYLE_DATE)
+    out.placeholder()
+
+    def line(text: str, style: str) -> None:
+        out.add([text], [style])
+
+    def table_row(values, row_styles) -> None:
+        wrapped = [v if s == styles.STYLE_WRAP and isinstance(v, str) else None
+                   for v, s in zip(values, row_styles, strict=False)]
+        out.add(values, row_styles, styles.row_height(wrapped, widths))
+
+    line("Codes on these claims", styles.STYLE_TITLE)
+    line(f"Facts as of each code's latest date of service on these claims ({dates_text}). "
+         "Descriptions are licensed texts when an RVU or AMA file is imported, else the project's "
+         "plain-language summaries.", styles.STYLE_NOTE)
+    headers = [h for _, h, *_ in CODE_HEADERS]
+    out.add(headers, [styles.STYLE_HEADER] * len(headers), styles.row_height(headers, widths, bold=True))
     if facts.empty:
-        out.add([maker.text("No codes: no line was checked.", styles.STYLE_NOTE)])
+        line("No codes: no line was checked.", styles.STYLE_NOTE)
     for values in facts.itertuples(index=False, name=None):
-        row = maker.safe_row(values)
-        row[0] = maker.text(values[0], styles.STYLE_CODE)
-        for i in (1, 2, 6, 9, 10):
-            if row[i] is not None:
-                row[i] = maker.cell(row[i], styles.STYLE_CENTER)
-        for i in wrap_columns:
-            if isinstance(row[i], str):
-                row[i] = maker.text(row[i], styles.STYLE_WRAP)
-        out.add(row, wrap=True)
-    out.add()
-    out.add([maker.text("PTP edits among these codes", styles.STYLE_TITLE)])
-    out.add([maker.text(
-        "Every episode of every NCCI procedure-to-procedure edit between two codes above (either "
-        "order). In force: the episode covers some date of service on these claims.", styles.STYLE_NOTE)])
-    out.add([maker.text(h, styles.STYLE_HEADER) for _, h in PTP_HEADERS], wrap=True, bold=True)
+        table_row(values, _CODE_STYLES)
+    out.add([])
+    line("PTP edits among these codes", styles.STYLE_TITLE)
+    line("Every episode of every NCCI procedure-to-procedure edit between two codes above (either "
+         "order). In force: the episode covers some date of service on these claims.", styles.STYLE_NOTE)
+    if left_out:
+        line(f"{left_out:,} more edits among these codes are not listed (the sheet keeps "
+             f"{REFERENCE_EDIT_LIMIT:,}, those in force first); ask for a pair with cpt-addin conflicts.",
+             styles.STYLE_NOTE)
+    headers = [h for _, h in PTP_HEADERS]
+    out.add(headers, [styles.STYLE_HEADER] * len(headers), styles.row_height(headers, widths, bold=True))
     if edits.empty:
-        out.add([maker.text("No PTP edit between any two of these codes.", styles.STYLE_NOTE)])
+        line("No PTP edit between any two of these codes.", styles.STYLE_NOTE)
     for values in edits.itertuples(index=False, name=None):
-        row = maker.safe_row(values)
-        row[0] = maker.text(values[0], styles.STYLE_CODE)
-        row[1] = maker.text(values[1], styles.STYLE_CODE)
-        row[2] = maker.cell(row[2], styles.STYLE_CENTER)
-        for i in (5, 7, 8):
-            if isinstance(row[i], str):
-                row[i] = maker.text(row[i], styles.STYLE_WRAP)
-        out.add(row, wrap=True)
+        table_row(values, _PTP_STYLES)
+    return out
 
 
 def plain_doc(doc: str) -> str:
