@@ -66,24 +66,18 @@ def _write_cache(valid: list[str], billable: list[str]) -> None:
         pass
 
 
-class Icd10Lookup:
-    """Lazily built sets of valid and billable ICD-10-CM codes (dotless)."""
+_SETS: tuple[frozenset[str], frozenset[str]] | None = None
+_SETS_LOCK = threading.Lock()
 
-    def __init__(self) -> None:
-        self._valid: frozenset[str] | None = None
-        self._billable: frozenset[str] | None = None
-        self._lock = threading.Lock()
 
-    def _load(self) -> None:
-        if self._valid is not None:
-            return
-        with self._lock:
-            if self._valid is not None:
-                return
-            cached = _read_cache()
-            if cached is not None:
-                self._valid, self._billable = cached
-                return
+def _code_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """(valid, billable) dotless code sets, built once per process (the tabular does not
+    depend on the user's store), from the on-disk cache when present."""
+    global _SETS
+    with _SETS_LOCK:
+        if _SETS is None:
+            _SETS = _read_cache()
+        if _SETS is None:
             cm = _module()
             # chapters are numbers and blocks contain "-"; every other item is a code
             codes = sorted(
@@ -98,9 +92,21 @@ class Icd10Lookup:
                 for code, following in zip(codes, [*codes[1:], ""], strict=True)
                 if not following.startswith(code)
             ]
-            self._billable = frozenset(billable)
-            self._valid = frozenset(codes)
+            _SETS = frozenset(codes), frozenset(billable)
             _write_cache(codes, billable)
+        return _SETS
+
+
+class Icd10Lookup:
+    """Valid and billable ICD-10-CM codes (dotless), loaded on first use."""
+
+    def __init__(self) -> None:
+        self._valid: frozenset[str] | None = None
+        self._billable: frozenset[str] | None = None
+
+    def _load(self) -> None:
+        if self._valid is None:
+            self._valid, self._billable = _code_sets()
 
     def fact(self, code: str) -> Icd10Fact:
         """One code's facts; an empty or invalid code gives ``valid=False``."""
