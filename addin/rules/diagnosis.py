@@ -61,6 +61,14 @@ def _split_dx(context: RuleContext) -> pd.DataFrame:
     )
 
 
+def _per_line(context: RuleContext, bad: pd.DataFrame) -> pd.DataFrame:
+    """``line, category, dx`` for each line whose dx cell holds one of the ``bad`` codes."""
+    codes = context.lines["dx"].cat.codes.to_numpy(dtype=np.int64)
+    wanted = np.isin(codes, bad["category"].to_numpy())
+    lines = pd.DataFrame({"line": np.flatnonzero(wanted), "category": codes[wanted]})
+    return lines.merge(bad, on="category").sort_values(["line"], kind="stable").reset_index(drop=True)
+
+
 class DX001(Rule):
     """A claim line without a diagnosis.
 
