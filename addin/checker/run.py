@@ -186,43 +186,38 @@ def _partitions(prepared: pd.DataFrame, chunk_lines: int) -> list[pd.DataFrame]:
     ]
 
 
+def _text_take(values: pd.Series, take: np.ndarray) -> pd.Series:
+    """``values[take]`` as ``str`` with ``""`` where ``take`` is -1 (no line)."""
+    values = values.astype(str) if values.dtype != "str" else values
+    picked = values.array.take(take, allow_fill=True, fill_value="")
+    return pd.Series(picked).fillna("")
+
+
 def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFrame:
     """Rule findings with the line context (claim, row, patient, provider, date)."""
     if not raw or context is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("row", "related_row") else object) for c in FINDING_COLUMNS})
     found = pd.concat(raw, ignore_index=True)
     lines = context.lines
-    n = len(lines)
     line = found["line"].to_numpy()
-    # index n is a blank "no line" entry (rejected rows, which are not claim lines)
-    take = np.where(line >= 0, line, n)
+    take = np.where(line >= 0, line, -1)
     related = found["related_line"].to_numpy()
-
-    def column(name: str, blank: object, dtype: object = object) -> np.ndarray:
-        values = lines[name].to_numpy(dtype=dtype)
-        return np.append(values, np.array([blank], dtype=values.dtype))[take]
-
     rows = lines["row"].to_numpy(dtype=np.int64)
-    row = np.where(line >= 0, np.append(rows, 0)[take], found["row"].to_numpy(dtype=np.int64))
-    return pd.DataFrame(
-        {
-            "claim_id": column("claim_id", ""),
-            "row": row,
-            "rule": found["rule"].to_numpy(dtype=object),
-            "rule_id": found["rule_id"].to_numpy(dtype=object),
-            "severity": found["severity"].to_numpy(dtype=object),
-            "code": found["code"].to_numpy(dtype=object),
-            "related_code": found["related_code"].to_numpy(dtype=object),
-            "modifier": found["modifier"].to_numpy(dtype=object),
-            "message": found["message"].to_numpy(dtype=object),
-            "suggestion": found["suggestion"].to_numpy(dtype=object),
-            "source": found["source"].to_numpy(dtype=object),
-            "patient_id": column("patient_id", ""),
-            "provider_npi": column("provider_npi", ""),
-            "dos": column("dos", np.datetime64("NaT", "ns"), "datetime64[ns]"),
-            "related_row": np.where(related >= 0, np.append(rows, 0)[np.where(related >= 0, related, n)], 0),
-        }
-    )
+    with_row = np.append(rows, 0)
+    dos = np.append(lines["dos"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    columns = {
+        "claim_id": _text_take(lines["claim_id"], take),
+        "row": np.where(line >= 0, with_row[take], found["row"].to_numpy(dtype=np.int64)),
+    }
+    for name in ("rule", "rule_id", "severity", "code", "related_code", "modifier", "message",
+                 "suggestion", "source"):
+        column = found[name]
+        columns[name] = column if column.dtype == "str" else column.fillna("").astype(str)
+    columns["patient_id"] = _text_take(lines["patient_id"], take)
+    columns["provider_npi"] = _text_take(lines["provider_npi"], take)
+    columns["dos"] = dos[take]
+    columns["related_row"] = np.where(related >= 0, with_row[related], 0)
+    return pd.DataFrame(columns)[FINDING_COLUMNS]
 
 
 def _sort(findings: pd.DataFrame) -> pd.DataFrame:
@@ -230,16 +225,12 @@ def _sort(findings: pd.DataFrame) -> pd.DataFrame:
     if findings.empty:
         return findings.reset_index(drop=True)
     rank = findings["severity"].map(SEVERITY_RANK).fillna(9).to_numpy()
-    order = np.lexsort(
-        (findings["rule_id"].to_numpy(dtype=str), rank, findings["row"].to_numpy(dtype=np.int64))
-    )
-    out = findings.iloc[order].reset_index(drop=True)
+    rule_codes, rule_names = pd.factorize(findings["rule_id"], sort=True)
+    order = np.lexsort((rule_codes, rank, findings["row"].to_numpy(dtype=np.int64)))
+    out = findings.take(order).reset_index(drop=True)
     out["row"] = out["row"].astype(np.int64)
     out["related_row"] = out["related_row"].astype(np.int64)
     out["dos"] = pd.to_datetime(out["dos"])
-    for column in ("claim_id", "rule", "rule_id", "severity", "code", "related_code", "modifier",
-                   "message", "suggestion", "source", "patient_id", "provider_npi"):
-        out[column] = out[column].fillna("").astype(str)
     return out
 
 

@@ -32,28 +32,29 @@ def line_status(findings: pd.DataFrame, claims) -> pd.DataFrame:
         status["messages"] = ""
         return status
     # findings are sorted by row then severity: the first of each row is the worst
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     finding_rows = findings["row"].to_numpy(dtype=np.int64)
-    text = (findings["rule_id"] + ": " + findings["message"]).to_numpy(dtype=object)
+    text = pa.array((findings["rule_id"].astype(str) + ": " + findings["message"].astype(str)).to_numpy(dtype=object), type=pa.large_string()) if len(findings) < 1000 else pa.array(
+        findings["rule_id"].astype(str) + ": " + findings["message"].astype(str), type=pa.large_string()
+    )
     starts = np.flatnonzero(np.r_[True, finding_rows[1:] != finding_rows[:-1]])
     counts = np.diff(np.r_[starts, len(finding_rows)])
     unique_rows = finding_rows[starts]
     rank = findings["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES) - 1).to_numpy(dtype=np.int64)
-    worst = np.minimum.reduceat(rank, starts) if len(starts) else np.zeros(0, np.int64)
-    messages = text[starts].copy()
-    multi = np.flatnonzero(counts > 1)
-    if len(multi):
-        owner = np.repeat(np.arange(len(starts)), counts)
-        keep = np.isin(owner, multi)
-        joined = pd.Series(text[keep]).groupby(owner[keep]).agg("\n".join)
-        messages[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    worst = np.minimum.reduceat(rank, starts)
+    offsets = pa.array(np.r_[starts, len(finding_rows)].astype(np.int64), type=pa.int64())
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, text), "\n")
     position = np.searchsorted(rows, unique_rows)
+    slot = np.full(len(rows), -1, dtype=np.int64)
+    slot[position] = np.arange(len(unique_rows))
+    messages = pc.fill_null(joined.take(pa.array(slot, mask=slot < 0)), "")
     sev = np.full(len(rows), OK, dtype=object)
     sev[position] = np.asarray(SEVERITIES, dtype=object)[worst]
     count = np.zeros(len(rows), dtype=np.int64)
     count[position] = counts
-    text_out = np.full(len(rows), "", dtype=object)
-    text_out[position] = messages
     status["worst_severity"] = sev
     status["finding_count"] = count
-    status["messages"] = text_out
+    status["messages"] = pd.Series(pd.arrays.ArrowStringArray(messages.cast(pa.large_string()))) if False else messages.to_pandas(types_mapper=None).astype(str)
     return status

@@ -56,6 +56,7 @@ def canonical(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
     """One bundled version per table/setting present in ``data/``."""
     out: dict[tuple[str, str], list[Version]] = {}
+    stated = _stated_vintages(data_dir)
     for table, name in BUNDLED_FILES.items():
         path = data_dir / name
         frame = read_csv_text(path)
@@ -67,7 +68,7 @@ def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
             groups = {schema.ALL_SETTINGS: frame}
         for setting, group in groups.items():
             group = canonical(table, group.reset_index(drop=True))
-            vintage = None
+            vintage = stated.get((table, setting))
             if "vintage" in group.columns:
                 dates = pd.to_datetime(group["vintage"].replace("", None), errors="coerce").dropna()
                 vintage = dates.max().date() if len(dates) else None
@@ -83,6 +84,17 @@ def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
                 )
             )
     return out
+
+
+def _stated_vintages(data_dir: Path) -> dict[tuple[str, str], dt.date]:
+    """``versions.csv``: the CMS release each bundled table's rows were taken from."""
+    frame = read_csv_text(data_dir / "versions.csv")
+    if frame.empty:
+        return {}
+    return {
+        (row.table, row.setting): dt.date.fromisoformat(row.vintage)
+        for row in frame.itertuples(index=False)
+    }
 
 
 def load_notes(data_dir: Path) -> pd.DataFrame:

@@ -49,8 +49,8 @@ def _split_dx(context: RuleContext) -> pd.DataFrame:
     dx = np.asarray(flat.filter(pa.array(keep)).to_pylist(), dtype=object) if keep.sum() < 1000 else (
         flat.filter(pa.array(keep)).to_numpy(zero_copy_only=False).astype(object)
     )
-    unique, inverse = np.unique(dx.astype(str), return_inverse=True)
-    facts = context.reference.icd10_frame(unique)
+    inverse, unique = pd.factorize(dx)
+    facts = context.reference.icd10_frame(np.asarray(unique, dtype=object))
     return pd.DataFrame(
         {
             "category": parent[keep].astype(np.int64),
