@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -29,11 +30,21 @@ def built(tmp_path_factory) -> dict[str, Path]:
     return {p.name: p for p in paths}
 
 
+def zip_members(path: Path) -> list[tuple[str, tuple, bytes]]:
+    """Each member's name, timestamp and uncompressed bytes, in archive order."""
+    with zipfile.ZipFile(path) as archive:
+        return [(i.filename, i.date_time, archive.read(i)) for i in archive.infolist()]
+
+
 def test_committed_templates_match_the_generator_byte_for_byte(built):
     for name, path in built.items():
         committed = COMMITTED / name
         assert committed.exists(), f"{committed} is missing: run {REBUILD}"
-        assert committed.read_bytes() == path.read_bytes(), (
+        if committed.read_bytes() == path.read_bytes():
+            continue
+        # a different zlib build may compress the same parts to other bytes: then every
+        # part, its order and its timestamp must still be identical
+        assert zip_members(committed) == zip_members(path), (
             f"{committed} differs from what the generator writes: run {REBUILD}"
         )
 

@@ -1,13 +1,12 @@
 """Issue 4's "done when" facts on the full CMS tables of ../shared/cms (skipped without it).
 
-The tables are imported once per test session into a temporary store (about 10 s), and the
-process-wide reference data points at it for each test.
+The tables are imported once per test session (conftest ``imported_store``), and the
+process-wide reference data points at them for each test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,27 +16,14 @@ from addin import udfs
 from addin.excel import answers
 from addin.reference import ReferenceData
 
-SHARED_CMS = Path(__file__).resolve().parents[1].parent / "shared" / "cms"
 DOS = dt.date(2026, 5, 4)
 
 
 @pytest.fixture(scope="session")
-def cms_store(tmp_path_factory) -> Path:
-    """../shared/cms imported into a store shared by this session's tests."""
-    if not SHARED_CMS.exists():
-        pytest.skip(f"{SHARED_CMS} is absent: the full CMS tables live in ../shared (present in CI)")
-    from addin.reference.store import Store
-
-    root = tmp_path_factory.getbasetemp() / "udfs-cms-store"
-    if not (root / "manifest.json").exists():
-        result = Store(root).import_paths([SHARED_CMS])
-        assert not result.refused, [o.message for o in result.refused]
-    return root
-
-
-@pytest.fixture(scope="session")
-def cms_reference(cms_store) -> ReferenceData:
-    return ReferenceData(store=cms_store)
+def cms_reference(imported_store) -> ReferenceData:
+    """Reference data over the session's store of ../shared/cms (conftest ``imported_store``,
+    which skips with a clear reason when ../shared is absent)."""
+    return ReferenceData(store=imported_store)
 
 
 @pytest.fixture
