@@ -7,8 +7,8 @@ Each function normalises what Excel sends (:mod:`addin.excel.cells`), asks the d
 the checker or the suggestion rules, and formats the answer; the words come from
 :mod:`addin.explain`, :mod:`addin.verdicts` and :mod:`addin.suggest`, shared with the CLI.
 Every function is wrapped by :func:`~addin.excel.cells.excel_safe`: a bad input shows a
-short message in the cell, never a traceback. The first line of each docstring (at most
-255 characters) is the help Excel shows.
+short message in the cell, never a traceback. Each function's docstring is one line of at
+most 255 characters: Excel shows it as the function's help (xlwings passes ``doc[:255]``).
 
 Spill functions (``*_TABLE``, ``CLAIM_CHECK``) return a plain 2-D list without the legacy
 ``expand`` option: Excel with dynamic arrays spills it; older Excel takes it as an array
@@ -60,10 +60,7 @@ def _date(value: Any):
 @xw.arg("date", doc=DATE_DOC)
 @excel_safe
 def CPT_DESC(code: Any, date: Any = None) -> str:
-    """Description of a CPT/HCPCS code on the date of service (licensed text when imported, else a plain-language summary), or why the code is invalid, unknown or inactive.
-
-    An empty cell gives an empty result. Same words as ``cpt-addin lookup``.
-    """
+    """Description of a CPT/HCPCS code on the date of service (licensed CMS text once imported, else a plain-language summary), or why the code is invalid, unknown or inactive. Same words as cpt-addin lookup."""
     code = cells.code_arg(code)
     if code is None:
         return ""
@@ -79,10 +76,7 @@ def CPT_DESC(code: Any, date: Any = None) -> str:
 @xw.arg("setting", doc=SETTING_DOC)
 @excel_safe
 def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, date: Any = None, setting: Any = None) -> str:
-    """NCCI PTP verdict for two codes billed together: CONFLICT, BYPASSED or NO EDIT first, then Column 1/2, modifier indicator, rationale and table vintage, then what to do.
-
-    Finds the edit whichever order the codes are given in. Same words as ``cpt-addin conflicts``.
-    """
+    """NCCI PTP verdict for two codes billed together, in either order: CONFLICT, BYPASSED or NO EDIT, then Column 1/2, modifier indicator, rationale and table vintage, then what to do. Same words as cpt-addin conflicts."""
     first, second = cells.code_arg(code1, "code1"), cells.code_arg(code2, "code2")
     if first is None or second is None:
         return ""
@@ -98,11 +92,7 @@ def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, 
 @xw.arg("setting", doc=SETTING_DOC)
 @excel_safe
 def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setting: Any = None) -> str:
-    """Modifiers the data allows for a code, each with its reason (26/TC, 50, LT/RT, 51, 62, 66, 80-82, 22/52/53, global-period modifiers); with another code, the PTP bypass modifier and the line it goes on first.
-
-    Derived from the fee-schedule indicators and the NCCI edit in force on the date; never a
-    modifier an indicator forbids. SUGGEST_MODIFIERS_TABLE gives the full reasons as rows.
-    """
+    """Modifiers the CMS indicators allow for a code, with reasons (26/TC, 50, LT/RT, 51, 62, 66, 80-82, 22/52/53, global-period); with another code, first the PTP bypass modifier and its line. Never one an indicator forbids."""
     first = cells.code_arg(code)
     if first is None:
         return ""
@@ -118,11 +108,7 @@ def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setti
 @xw.arg("setting", doc=SETTING_DOC)
 @excel_safe
 def CPT_INFO(code: Any, field: Any, date: Any = None, setting: Any = None) -> Any:
-    """One fact about a code on the date of service: a fee-schedule indicator (status, global, pctc, bilat …), the MUE, add-on type and primaries, category, active or source.
-
-    Indicators come back as CMS values ("1", "090"); add ``_text`` to the field for their
-    meaning. An unknown field lists the fields.
-    """
+    """One fact about a code on the date of service: a fee-schedule indicator as CMS writes it ("1", "090"; add _text to the field for its meaning), the MUE, add-on type and primaries, category, active or source."""
     name = fields.resolve_field(cells.text_arg(field, "field"))
     if name is None:
         return f"Unknown field {cells.text_arg(field, 'field') or '(empty)'}: use one of {fields.field_names()}"

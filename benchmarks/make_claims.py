@@ -168,11 +168,14 @@ def make_claims(
     cpt[over] = picks["code"].to_numpy(dtype=object)
     units[over] = picks["mue_units"].to_numpy(dtype=np.int64) + 1
 
+    # diagnoses: a pool of common combinations (one, two or three codes), Zipf-like popularity
     dx_pool = _diagnoses(rng, 3000)
-    dx_first = rng.choice(dx_pool, size=n_lines)
-    dx_second = rng.choice(dx_pool, size=n_lines)
-    two = rng.random(n_lines) < 0.3
-    dx = np.where(two, dx_first + "," + dx_second, dx_first)
+    n_combos = 20_000
+    first, second, third = (rng.choice(dx_pool, size=n_combos) for _ in range(3))
+    how_many = rng.choice([1, 2, 3], size=n_combos, p=[0.55, 0.3, 0.15])
+    combos = np.where(how_many == 1, first, np.where(how_many == 2, first + "," + second, first + "," + second + "," + third))
+    combo_weights = 1.0 / np.arange(1, n_combos + 1) ** 0.8
+    dx = rng.choice(combos, size=n_lines, p=combo_weights / combo_weights.sum())
     dx[rng.random(n_lines) < 0.01] = ""
 
     dates = (np.datetime64(START) + claim_day).astype("datetime64[D]")

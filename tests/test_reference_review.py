@@ -166,3 +166,23 @@ def test_25_off_an_em_code_says_why_it_does_not_bypass():
     assert not bypass.bypassed
     assert "25 on 77002" in bypass.reason and "E/M" in bypass.reason
     assert bypass_for_pair(1, "20610", "99214", [], ["25"], facts).bypassed
+
+
+# ---------------------------------------------------------------- date of service types
+
+
+@pytest.mark.parametrize(
+    "when",
+    [dt.datetime(2026, 6, 1, 10, 30), pd.Timestamp("2026-06-01"), np.datetime64("2026-06-01")],
+)
+def test_datetime_like_dates_of_service_answer_like_a_date(when):
+    reference = ReferenceData()
+    day = dt.date(2026, 6, 1)
+    answer = reference.pair("43235", "43497", when)
+    assert answer.date_of_service == day and len(answer.applicable) == 1
+    assert reference.code_info("47383", when).date_of_service == day
+    assert reference.mue("47383", when) == reference.mue("47383", day)
+    assert reference.addon("0397T", when) == reference.addon("0397T", day)
+    matches = reference.ptp_matches(np.array(["43235"], object), np.array(["43497"], object), when)
+    assert matches["column_1"].tolist() == ["43497"]
+    assert reference.mue_frame(["47383"], when)["mue_units"].tolist() == [1.0]

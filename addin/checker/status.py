@@ -24,7 +24,8 @@ def line_status(findings: pd.DataFrame, claims) -> pd.DataFrame:
             claims.rejected["row"].to_numpy(dtype=np.int64) if len(claims.rejected) else np.zeros(0, np.int64),
         ]
     )
-    rows = np.unique(rows)
+    rows = np.sort(rows, kind="stable")  # input order is almost sorted already: cheap
+    rows = rows[np.r_[True, rows[1:] != rows[:-1]]] if len(rows) else rows
     status = pd.DataFrame({"row": rows})
     if findings.empty:
         status["worst_severity"] = OK
@@ -32,29 +33,43 @@ def line_status(findings: pd.DataFrame, claims) -> pd.DataFrame:
         status["messages"] = ""
         return status
     # findings are sorted by row then severity: the first of each row is the worst
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     finding_rows = findings["row"].to_numpy(dtype=np.int64)
-    text = pa.array((findings["rule_id"].astype(str) + ": " + findings["message"].astype(str)).to_numpy(dtype=object), type=pa.large_string()) if len(findings) < 1000 else pa.array(
-        findings["rule_id"].astype(str) + ": " + findings["message"].astype(str), type=pa.large_string()
-    )
     starts = np.flatnonzero(np.r_[True, finding_rows[1:] != finding_rows[:-1]])
     counts = np.diff(np.r_[starts, len(finding_rows)])
     unique_rows = finding_rows[starts]
     rank = findings["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES) - 1).to_numpy(dtype=np.int64)
     worst = np.minimum.reduceat(rank, starts)
-    offsets = pa.array(np.r_[starts, len(finding_rows)].astype(np.int64), type=pa.int64())
-    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, text), "\n")
     position = np.searchsorted(rows, unique_rows)
     slot = np.full(len(rows), -1, dtype=np.int64)
     slot[position] = np.arange(len(unique_rows))
-    messages = pc.fill_null(joined.take(pa.array(slot, mask=slot < 0)), "")
     sev = np.full(len(rows), OK, dtype=object)
     sev[position] = np.asarray(SEVERITIES, dtype=object)[worst]
     count = np.zeros(len(rows), dtype=np.int64)
     count[position] = counts
     status["worst_severity"] = sev
     status["finding_count"] = count
-    status["messages"] = pd.Series(pd.arrays.ArrowStringArray(messages.cast(pa.large_string()))) if False else messages.to_pandas(types_mapper=None).astype(str)
+    status["messages"] = _joined_messages(findings, starts, slot)
     return status
+
+
+def _joined_messages(findings: pd.DataFrame, starts: np.ndarray, slot: np.ndarray) -> pd.Series:
+    """``RULE_ID: message`` of each row's findings joined by newlines (pyarrow, no loop)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow_text(column: pd.Series) -> pa.Array:
+        column = column if column.dtype == "str" else column.astype(str)
+        return pa.array(column).cast(pa.large_string())
+
+    text = pc.binary_join_element_wise(
+        arrow_text(findings["rule_id"]),
+        arrow_text(findings["message"]),
+        pa.scalar(": ", type=pa.large_string()),
+    )
+    offsets = pa.array(np.r_[starts, len(findings)].astype(np.int64), type=pa.int64())
+    joined = pc.binary_join(
+        pa.LargeListArray.from_arrays(offsets, text), pa.scalar("\n", type=pa.large_string())
+    )
+    picked = joined.take(pa.array(slot, mask=slot < 0, type=pa.int64()))
+    picked = pc.fill_null(picked, pa.scalar("", type=pa.large_string()))
+    return pd.Series(pd.array(picked, dtype="str"))

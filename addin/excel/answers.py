@@ -3,8 +3,8 @@
 Excel recalculates every formula of a sheet again and again, and classic xlwings calls the
 UDF once per cell. The answers here are keyed on canonical arguments (see
 :mod:`addin.excel.cells`) and kept until the shared reference data is replaced
-(``get_reference_data(reload=True)``, e.g. after ``cpt-addin data import``), so a repeated
-call is a dictionary lookup. Every answer is worded by the modules the CLI uses
+(``get_reference_data(reload=True)``; a new quarter imported by ``cpt-addin data import``
+reaches Excel when the UDF server restarts), so a repeated call is a dictionary lookup. Every answer is worded by the modules the CLI uses
 (:mod:`addin.explain`, :mod:`addin.verdicts`, :mod:`addin.suggest`).
 
 Descriptions have a bulk path: once a date of service has missed the cache

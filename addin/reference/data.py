@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from addin.codes import Setting, code_category, normalize_code, normalize_modifier
+from addin.codes import Setting, code_category, normalize_code, normalize_modifier, parse_date
 from addin.reference import bundled, indicators, schema
 from addin.reference.icd10 import Icd10Lookup
 from addin.reference.models import (
@@ -109,8 +109,12 @@ class ReferenceData:
         return "; ".join(parts) if parts else "no reference data loaded"
 
     @staticmethod
-    def _dos(date_of_service: dt.date | None) -> dt.date:
-        return date_of_service or bundled.today()
+    def _dos(date_of_service: object) -> dt.date:
+        """A plain ``date`` (a datetime, Timestamp or numpy date would break day arithmetic,
+        pydantic models and the code_info cache); None = today."""
+        if type(date_of_service) is dt.date:
+            return date_of_service
+        return parse_date(date_of_service) or bundled.today()
 
     # ------------------------------------------------------------------ PTP
     def _ptp_index(self, version: Version) -> PtpIndex:
@@ -206,7 +210,7 @@ class ReferenceData:
     def _days(self, dates: object, length: int) -> np.ndarray:
         """Dates of service (scalar, array, Series; None = today) as int64 days."""
         if dates is None or isinstance(dates, dt.date):
-            day = date_to_day(dates if isinstance(dates, dt.date) else bundled.today())
+            day = date_to_day(self._dos(dates))
             return np.full(length, day, dtype=np.int64)
         stamps = pd.to_datetime(pd.Series(np.asarray(dates)), errors="coerce")
         today = date_to_day(bundled.today())

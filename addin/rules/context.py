@@ -275,7 +275,7 @@ class RuleContext:
             np.append(categories, "")[u_codes] if len(categories) else np.full(len(uniques), "", object)
         )
         frame = lookup(code_values.astype(object), np.asarray(u_days).astype("datetime64[D]"))
-        return frame.iloc[ids].reset_index(drop=True)
+        return _take_rows(frame, ids)
 
     def per_code_span(
         self,
@@ -350,7 +350,7 @@ class RuleContext:
             exact = subset.per_code_date(lookup)
             take[unstable_lines] = len(at_first) + np.arange(len(unstable_lines))
             at_first = pd.concat([at_first, exact], ignore_index=True)
-        return at_first.iloc[take].reset_index(drop=True)
+        return _take_rows(at_first, take)
 
     @cached_property
     def code_status(self) -> pd.DataFrame:
@@ -412,6 +412,21 @@ class RuleContext:
             day = int(days.max()) if len(days) else None
         date = dt.date.today() if day is None else dt.date(1970, 1, 1) + dt.timedelta(days=day)
         return versions.pick(date).label
+
+
+def _take_rows(frame: pd.DataFrame, take: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[take]``, text columns taken as categories (integer take, not string copies)."""
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or column.dtype == "str":
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            out[name] = pd.Categorical.from_codes(codes[take], categories=uniques) if len(uniques) else pd.Series(
+                [None] * len(take), dtype=object
+            )
+        else:
+            out[name] = column.to_numpy()[take]
+    return pd.DataFrame(out)
 
 
 def is_em_codes(codes: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ def _split_dx(context: RuleContext) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    _, categories = code_categories(context.lines["dx"])
+    categories = context.lines["dx"].cat.categories
     empty = pd.DataFrame(
         {
             "category": np.zeros(0, np.int64),
@@ -39,24 +39,27 @@ def _split_dx(context: RuleContext) -> pd.DataFrame:
     )
     if not len(categories):
         return empty
-    cells = pc.replace_substring(pa.array(categories.astype(str), type=pa.string()), ";", ",")
+    cells = pa.array(categories.astype(str)).cast(pa.large_string())
+    cells = pc.replace_substring(cells, ";", ",")
     lists = pc.split_pattern(cells, ",")
     flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     parent = np.asarray(pc.list_parent_indices(lists))
     keep = np.asarray(pc.not_equal(flat, ""))
     if not keep.any():
         return empty
-    dx = np.asarray(flat.filter(pa.array(keep)).to_pylist(), dtype=object) if keep.sum() < 1000 else (
-        flat.filter(pa.array(keep)).to_numpy(zero_copy_only=False).astype(object)
-    )
-    inverse, unique = pd.factorize(dx)
-    facts = context.reference.icd10_frame(np.asarray(unique, dtype=object))
+    # one ICD-10-CM lookup per distinct diagnosis: dictionary-encode in arrow, no Python loop
+    encoded = flat.filter(pa.array(keep)).dictionary_encode()
+    unique = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    index = np.asarray(encoded.indices, dtype=np.int64)
+    facts = context.reference.icd10_frame(unique)
     return pd.DataFrame(
         {
             "category": parent[keep].astype(np.int64),
-            "dx": dx,
-            "valid": facts["valid"].to_numpy(dtype=bool)[inverse],
-            "billable": facts["billable"].to_numpy(dtype=bool)[inverse],
+            "dx": pd.Categorical.from_codes(index, categories=pd.Index(unique, dtype=object).astype(str))
+            if len(set(unique)) == len(unique)
+            else unique[index],
+            "valid": facts["valid"].to_numpy(dtype=bool)[index],
+            "billable": facts["billable"].to_numpy(dtype=bool)[index],
         }
     )
 
