@@ -111,7 +111,7 @@ def test_renamed_file_needs_a_vintage():
             "Practitioner Services MUE Values",
             "whole number",
         ),
-        ("003,1,2 Date of Service Edit: Policy,x", None, None),  # padded: 00003 is fine
+        ("170,1,2 Date of Service Edit: Policy,x", None, None),  # padded: 00170 is fine
         (",1,2 Date of Service Edit: Policy,x", "HCPCS/ CPT Code", "missing code"),
         ("0001U,1,2 Date of Service Edit: Policy,x", "HCPCS/ CPT Code", "appears twice"),
     ],
@@ -119,7 +119,7 @@ def test_renamed_file_needs_a_vintage():
 def test_bad_rows_are_refused_with_line(row, column, reason):
     data = official("Practitioner Services MUE Values", [*ROWS, row])
     if column is None:
-        assert parse("m_Eff_07-01-2026.csv", data).frame.code.iloc[-1] == "00003"
+        assert parse("m_Eff_07-01-2026.csv", data).frame.code.iloc[-1] == "00170"
         return
     error = refused("m_Eff_07-01-2026.csv", data)
     # notice spans lines 1-3, header 4-5, rows 6.. -> the fourth row is on line 9

@@ -181,15 +181,15 @@ CSV_HEADER = (
         ("47383,,x,A,8.88,Q,010,2,0,1,0,0,,33.4,1.0,1.0", "PCTC IND"),
         ("47383,,x,A,eight,0,010,2,0,1,0,0,,33.4,1.0,1.0", "WORK RVU"),
         ("47383,,x,A,8.88,0,010,2,0,1,0,0,43-35,33.4,1.0,1.0", "ENDO BASE"),
-        ("4738,,x,A,8.88,0,010,2,0,1,0,0,,33.4,1.0,1.0", None),
+        ("731,,x,A,8.88,0,010,2,0,1,0,0,,33.4,1.0,1.0", None),
         ("47383,,x,,8.88,0,010,2,0,1,0,0,,33.4,1.0,1.0", "STATUS CODE"),
     ],
 )
 def test_bad_csv_rows_refused_with_line(bad_row, column):
     good = "43497,,y,A,13.29,0,090,3,0,1,0,0,43235,33.4,23.57,23.57\r\n"
     data = (CSV_HEADER + good + bad_row + "\r\n").encode()
-    if column is None:  # 4738 is a number Excel lost a zero from: re-padded, not an error
-        assert parse("PPRRVU2026_Jul.csv", data).frame.code.tolist() == ["43497", "04738"]
+    if column is None:  # 731 is an anesthesia code Excel lost zeros from: re-padded
+        assert parse("PPRRVU2026_Jul.csv", data).frame.code.tolist() == ["43497", "00731"]
         return
     with pytest.raises(InputFileError) as info:
         parse_source(Source("PPRRVU2026_Jul.csv", data))
@@ -210,3 +210,11 @@ def test_gpci_is_skipped_with_a_note(name):
         result = parse_source(Source(name, need(path).read_bytes()))
         assert isinstance(result, SkippedFile)
         assert "GPCI" in result.reason and "not a table cpt-addin uses" in result.reason
+
+
+def test_short_number_outside_the_anesthesia_range_is_refused():
+    good = "43497,,y,A,13.29,0,090,3,0,1,0,0,43235,33.4,23.57,23.57\r\n"
+    data = (CSV_HEADER + good + "4738,,x,A,8.88,0,010,2,0,1,0,0,,33.4,1.0,1.0\r\n").encode()
+    with pytest.raises(InputFileError) as info:
+        parse_source(Source("PPRRVU2026_Jul.csv", data))
+    assert info.value.line == 5 and "4738" in str(info.value)

@@ -21,7 +21,7 @@ def _status(context: RuleContext) -> pd.DataFrame:
 
 
 def _source(status: pd.DataFrame, line: np.ndarray, fallback: str) -> pd.Series:
-    source = pd.Series(status["source"].to_numpy(dtype=object)[line]).fillna("").astype(str)
+    source = pd.Series(status["source"].take(line).to_numpy(dtype=object)).fillna("").astype(str)
     return source.where(source != "", fallback)
 
 
@@ -125,7 +125,7 @@ class COD003(Rule):
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
-        reason = pd.Series(status["inactive_reason"].to_numpy(dtype=object)[line]).astype(str)
+        reason = pd.Series(status["inactive_reason"].take(line).to_numpy(dtype=object)).astype(str)
         dos = iso_dates(context.lines["dos"].to_numpy()[line])
         message = cat("CODE NOT ACTIVE: ", code, " is not valid on ", dos, " (", reason, ").")
         suggestion = cat("Bill the code valid on ", dos, " in place of ", code, ".")
@@ -158,17 +158,16 @@ class COD004(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        value = status["status"].fillna("").astype(str).to_numpy(dtype=object)
         not_payable = indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS - PAID_ELSEWHERE
         line = np.flatnonzero(
-            np.isin(value, list(not_payable))
+            status["status"].isin(sorted(not_payable)).to_numpy(dtype=bool)
             & status["active"].to_numpy(dtype=bool)
-            & (status["category"].to_numpy(dtype=object) != CATEGORY_II)
+            & ~(status["category"] == CATEGORY_II).to_numpy(dtype=bool)
         )
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
-        letter = pd.Series(value[line]).astype(str)
+        letter = pd.Series(status["status"].take(line).to_numpy(dtype=object)).astype(str)
         text = letter.map(indicators.STATUS_TEXT).fillna("").astype(str)
         message = cat("NOT PAYABLE: ", code, " has fee-schedule status ", letter, " (", text, ").")
         suggestion = cat(
@@ -198,7 +197,7 @@ class COD005(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(status["category"].to_numpy(dtype=object) == CATEGORY_II)
+        line = np.flatnonzero((status["category"] == CATEGORY_II).to_numpy(dtype=bool))
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
@@ -231,8 +230,7 @@ class COD006(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        value = status["status"].fillna("").astype(str).to_numpy(dtype=object)
-        line = np.flatnonzero((value == "T") & (context.group_sizes > 1))
+        line = np.flatnonzero((status["status"] == "T").to_numpy(dtype=bool) & (context.group_sizes > 1))
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)

@@ -42,12 +42,12 @@ def _indicator_findings(
     if found.empty:
         return no_findings()
     status = context.code_status
-    values = status[column].to_numpy(dtype=object)[found["line"].to_numpy()]
+    values = status[column].take(found["line"].to_numpy()).to_numpy(dtype=object)
     found = found[np.isin(values.astype(str), list(bad_values))].reset_index(drop=True)
     if found.empty:
         return no_findings()
     line = found["line"].to_numpy()
-    value = pd.Series(status[column].to_numpy(dtype=object)[line]).astype(str)
+    value = pd.Series(status[column].take(line).to_numpy(dtype=object)).astype(str)
     code = pd.Series(context.cpt[line], dtype=object)
     mod = found["modifier"]
     meaning = map_text(value, texts)
@@ -62,7 +62,7 @@ def _indicator_findings(
     )
     return raw_findings(
         line, code=code, modifier=mod, message=message, suggestion=suggestion,
-        source=status["source"].to_numpy(dtype=object)[line],
+        source=status["source"].take(line).to_numpy(dtype=object),
     )
 
 

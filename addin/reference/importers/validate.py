@@ -30,14 +30,17 @@ def to_codes(
     what: str = "a 5-character CPT/HCPCS code",
     allow_empty: bool = False,
 ) -> pd.Series:
-    """Codes as canonical upper-case text; numbers re-padded (``100`` -> ``00100``).
+    """Codes as canonical upper-case text; anesthesia numbers re-padded (``100`` -> ``00100``).
 
     Valid codes are five ASCII letters or digits (``CCCCC`` included, for the AOC file).
     """
     arr = pc.utf8_upper(pc.utf8_trim_whitespace(_arrow_text(text)))
     lengths = pc.utf8_length(arr)
     if pc.any(pc.less(lengths, 5)).as_py():
-        short = pc.and_(pc.less(lengths, 5), pc.ascii_is_decimal(arr))
+        # only the anesthesia range 00100-01999 starts with zeros a spreadsheet can drop
+        digits = pc.and_(pc.less(lengths, 5), pc.ascii_is_decimal(arr))
+        number = pc.cast(pc.if_else(digits, arr, "0"), pa.int64())
+        short = pc.and_(digits, pc.and_(pc.greater_equal(number, 100), pc.less_equal(number, 1999)))
         arr = pc.if_else(short, pc.utf8_lpad(arr, 5, "0"), arr)
         lengths = pc.utf8_length(arr)
     valid = pc.and_(pc.equal(lengths, 5), pc.ascii_is_alnum(arr))
