@@ -235,20 +235,29 @@ def pair_verdict(
             why=why,
             other_edits=answer.edits,
         )
-    edit = applicable[0]
+    modifier_facts = {m: reference.modifier(m) for m in mods_by_code[a] + mods_by_code[b]}
+    modifier_facts = {m: f for m, f in modifier_facts.items() if f is not None}
+    decisions = [
+        (
+            candidate,
+            bypass_for_pair(
+                candidate.modifier_indicator,
+                candidate.column_1,
+                candidate.column_2,
+                mods_by_code.get(candidate.column_1, []),
+                mods_by_code.get(candidate.column_2, []),
+                modifier_facts,
+            ),
+        )
+        for candidate in applicable
+    ]
+    # when edits in force disagree (both orders, or two episodes), an unbypassed one decides
+    edit, bypass = next(
+        ((e, b) for e, b in decisions if not b.bypassed), decisions[0]
+    )
     others = [e for e in answer.edits if e is not edit]
     if edit.source and edit.source != answer.source:
         base["source"] = f"{edit.source} — {answer.source}"
-    modifier_facts = {m: reference.modifier(m) for m in mods_by_code[a] + mods_by_code[b]}
-    modifier_facts = {m: f for m, f in modifier_facts.items() if f is not None}
-    bypass = bypass_for_pair(
-        edit.modifier_indicator,
-        edit.column_1,
-        edit.column_2,
-        mods_by_code.get(edit.column_1, []),
-        mods_by_code.get(edit.column_2, []),
-        modifier_facts,
-    )
     why = f"{describe_edit(edit)} Modifier indicator {MODIFIER_INDICATOR_TEXT[edit.modifier_indicator]}."
     if bypass.bypassed:
         line_code = edit.column_2 if bypass.on_line == "column_2" else edit.column_1

@@ -502,9 +502,36 @@ class ReferenceData:
         start_text = pd.Series(start).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
         reason[terminated] = "terminated on " + term_text[terminated].astype(str)
         reason[not_yet] = "not effective until " + start_text[not_yet].astype(str)
-        out["active"] = known & ~(terminated | not_yet | deleted)
+        addon_end = self._addon_deletions(codes, days)
+        addon_deleted = ~np.isnat(addon_end) & (addon_end < dos64) & ~terminated
+        end_text = pd.Series(addon_end).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        reason[addon_deleted] = "deleted on " + end_text[addon_deleted].astype(str) + " (AOC add-on deletion date)"
+        out["active"] = known & ~(terminated | not_yet | deleted | addon_deleted)
         out["inactive_reason"] = reason
         out["status_text"] = [indicators.STATUS_TEXT.get(s, "") for s in status]
+        return out
+
+    def _addon_deletions(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Per code, the add-on code's own deletion date in the AOC version for its date
+        (NaT when the code is not an add-on or is not deleted). CMS keeps deleted add-on
+        codes in the AOC file, so this dates deletions the HCPCS text files do not carry."""
+        out = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        versions = self.version_set(schema.AOC)
+        if not versions or len(codes) == 0:
+            return out
+        choice = versions.pick_many(days)
+        for version_no in np.unique(choice):
+            version = versions.versions[version_no]
+
+            def build(frame: pd.DataFrame) -> pd.Series:
+                ends = pd.to_datetime(frame["addon_deletion_date"], errors="coerce")
+                grouped = ends.groupby(frame["addon_code"].astype(str))
+                # a code still listed without a deletion date on some row is not deleted
+                return grouped.max().where(~grouped.apply(lambda s: s.isna().any()))
+
+            ends = version.built("aoc_addon_deletions", build)
+            mask = choice == version_no
+            out[mask] = _datetimes(ends.reindex(codes[mask]))
         return out
 
     def _hcpcs_status(
@@ -744,10 +771,6 @@ class ReferenceData:
 
 def _datetimes(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values, errors="coerce").to_numpy(dtype="datetime64[ns]")
-
-
-def _day_to_date(day: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=day)
 
 
 _SHARED: ReferenceData | None = None
