@@ -58,7 +58,9 @@ def _env(home: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--home", type=Path, help="reuse this CPT_ADDIN_HOME (skip the import if filled)")
+    parser.add_argument(
+        "--home", type=Path, help="reuse this CPT_ADDIN_HOME (skip the import if filled)"
+    )
     parser.add_argument("--work", type=Path, help="folder for the claim and findings files")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size (best is reported)")
     parser.add_argument("--run", nargs=2, metavar=("CLAIMS", "FINDINGS"), help=argparse.SUPPRESS)
@@ -75,31 +77,58 @@ def main(argv: list[str] | None = None) -> int:
     env = _env(home)
     if not (home / "store" / "manifest.json").exists():
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "addin", "data", "import", str(SHARED_CMS)],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "addin", "data", "import", str(SHARED_CMS)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"imported {SHARED_CMS} into {home} in {time.perf_counter() - started:.1f} s")
-    print(f"{'lines':>10} {'findings':>9} {'command s':>9} {'check s':>8} {'write s':>8} "
-          f"{'lines/s':>10} {'peak RSS MB':>11}")
+    print(
+        f"{'lines':>10} {'findings':>9} {'command s':>9} {'check s':>8} {'write s':>8} "
+        f"{'lines/s':>10} {'peak RSS MB':>11}"
+    )
     for size in args.sizes:
         claims = work / f"claims_{size}.csv"
         if not claims.exists():
-            subprocess.run([sys.executable, str(PROJECT / "benchmarks" / "make_claims.py"), str(size),
-                            "-o", str(claims)], env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(PROJECT / "benchmarks" / "make_claims.py"),
+                    str(size),
+                    "-o",
+                    str(claims),
+                ],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         best = None
         for _ in range(args.repeat):
             started = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, __file__, "--run", str(claims), str(work / f"findings_{size}.csv")],
-                env=env, check=True, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--run",
+                    str(claims),
+                    str(work / f"findings_{size}.csv"),
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
             )
             wall = time.perf_counter() - started
             report = json.loads(out.stdout.strip().splitlines()[-1])
             report["command_s"] = wall
             if best is None or wall < best["command_s"]:
                 best = report
-        print(f"{best['lines']:>10,} {best['findings']:>9,} {best['command_s']:>9.2f} "
-              f"{best['check_s']:>8.2f} {best['write_s']:>8.2f} "
-              f"{best['lines'] / best['command_s']:>10,.0f} {best['peak_rss_mb']:>11,.0f}")
+        print(
+            f"{best['lines']:>10,} {best['findings']:>9,} {best['command_s']:>9.2f} "
+            f"{best['check_s']:>8.2f} {best['write_s']:>8.2f} "
+            f"{best['lines'] / best['command_s']:>10,.0f} {best['peak_rss_mb']:>11,.0f}"
+        )
     return 0
 
 

@@ -22,8 +22,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HEADERS = ["Claim ID", "Patient ID", "Rendering NPI", "Date of Service", "CPT/HCPCS",
-           "Modifiers", "Units", "Diagnosis Codes", "POS"]
+HEADERS = [
+    "Claim ID",
+    "Patient ID",
+    "Rendering NPI",
+    "Date of Service",
+    "CPT/HCPCS",
+    "Modifiers",
+    "Units",
+    "Diagnosis Codes",
+    "POS",
+]
 PLAIN_MODIFIERS = ["LT", "RT", "26", "TC", "59", "XS", "XU", "76", "51", "50", "80"] * 5 + ["ZZ"]
 POS_CODES = ["11"] * 12 + ["22"] * 5 + ["19", "21", "23", "24", "81"]
 START = dt.date(2025, 1, 2)
@@ -56,7 +65,7 @@ def _code_pool(reference, rng: np.random.Generator, size: int) -> tuple[np.ndarr
         "lab": digits & number.between(80000, 89999) & status.isin(["A", "X"]),
         "imaging": digits & number.between(70000, 79999) & (status == "A"),
         "medicine": digits & number.between(90000, 99199) & (status == "A"),
-        "level2": ~digits & code.str.match(r"^[GJ]\d{4}$"),
+        "level2": ~digits & code.str.match(r"^[GJ]\d{4}$") & status.isin(["A", "X", "E"]),
         "surgery": digits & number.between(10000, 69999) & (status == "A"),
     }
     pools, weights = [], []
@@ -102,7 +111,9 @@ def make_claims(
     rng = np.random.default_rng(seed)
     pool, weights = _code_pool(reference, rng, 4000)
     # claims: 1-6 lines each; patients: ~1.6 claims each; providers: a few thousand NPIs
-    sizes = rng.choice(np.arange(1, 7), size=n_lines // 2 + 10, p=[0.2, 0.25, 0.2, 0.15, 0.12, 0.08])
+    sizes = rng.choice(
+        np.arange(1, 7), size=n_lines // 2 + 10, p=[0.2, 0.25, 0.2, 0.15, 0.12, 0.08]
+    )
     ends = np.cumsum(sizes)
     n_claims = int(np.searchsorted(ends, n_lines)) + 1
     sizes = sizes[:n_claims]
@@ -132,7 +143,9 @@ def make_claims(
     # one E/M visit on a third of the claims (their first line), half of them with 25
     em = rng.random(n_claims) < 0.35
     em_lines = first_line[em]
-    cpt[em_lines] = rng.choice(np.array(["99213", "99214", "99203", "99204", "99232"], dtype=object), size=len(em_lines))
+    cpt[em_lines] = rng.choice(
+        np.array(["99213", "99214", "99203", "99204", "99232"], dtype=object), size=len(em_lines)
+    )
     modifiers[em_lines[rng.random(len(em_lines)) < 0.5]] = "25"
 
     # real PTP pairs in force on two lines of a claim with at least two lines
@@ -148,7 +161,9 @@ def make_claims(
     cpt[np.where(flip, b, a)] = col1
     cpt[np.where(flip, a, b)] = col2
     bypass = rng.random(len(hit)) < 0.33
-    modifiers[np.where(flip, a, b)[bypass]] = rng.choice(["XS", "59", "XU", "LT"], size=int(bypass.sum()))
+    modifiers[np.where(flip, a, b)[bypass]] = rng.choice(
+        ["XS", "59", "XU", "LT"], size=int(bypass.sum())
+    )
 
     # add-on codes: a listed primary on the line before, or none
     aoc = reference.addon_edits(None)
@@ -173,7 +188,11 @@ def make_claims(
     n_combos = 20_000
     first, second, third = (rng.choice(dx_pool, size=n_combos) for _ in range(3))
     how_many = rng.choice([1, 2, 3], size=n_combos, p=[0.55, 0.3, 0.15])
-    combos = np.where(how_many == 1, first, np.where(how_many == 2, first + "," + second, first + "," + second + "," + third))
+    combos = np.where(
+        how_many == 1,
+        first,
+        np.where(how_many == 2, first + "," + second, first + "," + second + "," + third),
+    )
     combo_weights = 1.0 / np.arange(1, n_combos + 1) ** 0.8
     dx = rng.choice(combos, size=n_lines, p=combo_weights / combo_weights.sum())
     dx[rng.random(n_lines) < 0.01] = ""
@@ -181,8 +200,12 @@ def make_claims(
     dates = (np.datetime64(START) + claim_day).astype("datetime64[D]")
     frame = pd.DataFrame(
         {
-            "Claim ID": pd.Series(np.char.add("CLM", np.char.zfill(np.arange(n_claims).astype(str), 8)))[claim_of_line].to_numpy(),
-            "Patient ID": pd.Series(np.char.add("PT", np.char.zfill(claim_patient.astype(str), 7)))[claim_of_line].to_numpy(),
+            "Claim ID": pd.Series(
+                np.char.add("CLM", np.char.zfill(np.arange(n_claims).astype(str), 8))
+            )[claim_of_line].to_numpy(),
+            "Patient ID": pd.Series(np.char.add("PT", np.char.zfill(claim_patient.astype(str), 7)))[
+                claim_of_line
+            ].to_numpy(),
             "Rendering NPI": claim_provider[claim_of_line].astype(str),
             "Date of Service": np.datetime_as_string(dates[claim_of_line]),
             "CPT/HCPCS": cpt,
@@ -221,15 +244,24 @@ def write_claims(frame: pd.DataFrame, path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("lines", type=int)
-    parser.add_argument("-o", "--output", type=Path, required=True, help="claims file (.csv or .xlsx)")
-    parser.add_argument("--xlsx", action="store_true", help="also write an .xlsx beside it (≤100k lines)")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="claims file (.csv or .xlsx)"
+    )
+    parser.add_argument(
+        "--xlsx", action="store_true", help="also write an .xlsx beside it (≤100k lines)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--ptp-share", type=float, default=0.08)
     parser.add_argument("--mue-share", type=float, default=0.03)
     parser.add_argument("--addon-share", type=float, default=0.04)
     args = parser.parse_args(argv)
-    frame = make_claims(args.lines, seed=args.seed, ptp_share=args.ptp_share,
-                        mue_share=args.mue_share, addon_share=args.addon_share)
+    frame = make_claims(
+        args.lines,
+        seed=args.seed,
+        ptp_share=args.ptp_share,
+        mue_share=args.mue_share,
+        addon_share=args.addon_share,
+    )
     write_claims(frame, args.output)
     print(f"wrote {len(frame):,} lines to {args.output}")
     if args.xlsx:

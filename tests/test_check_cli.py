@@ -90,8 +90,20 @@ def test_exit_2_for_bad_config(tmp_path):
 def test_map_and_setting(tmp_path, capsys):
     path = tmp_path / "odd.csv"
     path.write_text("Proc,When,Who\n43497,2024-05-01,P\n43235,2024-05-01,P\n", encoding="utf-8")
-    code = main(["check", str(path), "--map", "cpt=Proc", "--map", "dos=When", "--map", "patient_id=Who",
-                 "--setting", "hospital"])
+    code = main(
+        [
+            "check",
+            str(path),
+            "--map",
+            "cpt=Proc",
+            "--map",
+            "dos=When",
+            "--map",
+            "patient_id=Who",
+            "--setting",
+            "hospital",
+        ]
+    )
     assert code in (0, 1)
     out = capsys.readouterr().out
     assert "2 rows read, 2 checked, 0 rejected (hospital" in out
@@ -104,7 +116,16 @@ def test_sample_workbook_from_the_command_line(tmp_path):
     out_path = tmp_path / "f.csv"
     assert main(["check", str(sample), "--findings", str(out_path), "--quiet"]) == 1
     findings = pd.read_csv(out_path, dtype=str, keep_default_na=False)
-    assert set(findings["rule"]) == {"ptp", "mue", "aoc", "modifier", "code", "diagnosis", "duplicate", "input"}
+    assert set(findings["rule"]) == {
+        "ptp",
+        "mue",
+        "aoc",
+        "modifier",
+        "code",
+        "diagnosis",
+        "duplicate",
+        "input",
+    }
 
 
 def test_rules_command_lists_every_rule(capsys):

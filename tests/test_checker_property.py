@@ -20,19 +20,52 @@ from test_rule_fixtures import findings_for, line, tiny_reference
 from addin.reference.schema import CONTRACTOR_DEFINED_PRIMARY
 from addin.verdicts import bypass_for_pair
 
-CODES = ["43497", "43235", "47383", "77002", "11000", "11001", "20000", "20001", "30000", "30001",
-         "73562", "73560", "20610", "99214", "20605", "0397T", "43260", "43261", "88311", "88302",
-         "77001", "64483", "11750", "11730"]
+CODES = [
+    "43497",
+    "43235",
+    "47383",
+    "77002",
+    "11000",
+    "11001",
+    "20000",
+    "20001",
+    "30000",
+    "30001",
+    "73562",
+    "73560",
+    "20610",
+    "99214",
+    "20605",
+    "0397T",
+    "43260",
+    "43261",
+    "88311",
+    "88302",
+    "77001",
+    "64483",
+    "11750",
+    "11730",
+]
 MODS = ["", "", "", "59", "XS", "25", "LT", "RT", "TA", "T1", "76", "91", "26", "57"]
 DATES = ["2019-06-01", "2021-06-01", "2022-01-01", "2023-06-01", "2024-05-01"]
 
 line_strategy = st.builds(
     lambda cpt, m1, m2, units, dos, patient, provider, claim: line(
-        cpt, ",".join(m for m in (m1, m2) if m), units=units, dos=dos, patient=patient,
-        provider=provider, claim=claim,
+        cpt,
+        ",".join(m for m in (m1, m2) if m),
+        units=units,
+        dos=dos,
+        patient=patient,
+        provider=provider,
+        claim=claim,
     ),
-    st.sampled_from(CODES), st.sampled_from(MODS), st.sampled_from(MODS), st.integers(1, 3),
-    st.sampled_from(DATES), st.sampled_from(["P1", "P2"]), st.sampled_from(["N1", "N2"]),
+    st.sampled_from(CODES),
+    st.sampled_from(MODS),
+    st.sampled_from(MODS),
+    st.integers(1, 3),
+    st.sampled_from(DATES),
+    st.sampled_from(["P1", "P2"]),
+    st.sampled_from(["N1", "N2"]),
     st.sampled_from(["A", "B", "C"]),
 )
 
@@ -53,8 +86,14 @@ def reference_ptp(ref, lines, setting):
         first, second = (i, j) if edit.column_1 == a["cpt"] else (j, i)
         facts = {m: ref.modifier(m) for m in _mods(lines[first]) + _mods(lines[second])}
         facts = {m: f for m, f in facts.items() if f is not None}
-        bypass = bypass_for_pair(edit.modifier_indicator, edit.column_1, edit.column_2,
-                                 _mods(lines[first]), _mods(lines[second]), facts)
+        bypass = bypass_for_pair(
+            edit.modifier_indicator,
+            edit.column_1,
+            edit.column_2,
+            _mods(lines[first]),
+            _mods(lines[second]),
+            facts,
+        )
         if edit.modifier_indicator == 0:
             rule = "PTP001"
         elif bypass.bypassed:
@@ -76,7 +115,8 @@ def reference_mue(ref, lines, setting):
                 out.add(("MUE001", i + 2))
             continue
         total = sum(
-            other["units"] for other in lines
+            other["units"]
+            for other in lines
             if (other["patient"], other["provider"], other["dos"], other["cpt"])
             == (item["patient"], item["provider"], item["dos"], item["cpt"])
         )
@@ -104,8 +144,10 @@ def reference_aoc(ref, lines):
         edit_type = min(pd.Series([r.edit_type for r in live]).mode())
         primaries = {r.primary_code for r in live if r.primary_code != CONTRACTOR_DEFINED_PRIMARY}
         group = [
-            (j, other) for j, other in enumerate(lines)
-            if j != i and (other["patient"], other["provider"], other["dos"])
+            (j, other)
+            for j, other in enumerate(lines)
+            if j != i
+            and (other["patient"], other["provider"], other["dos"])
             == (item["patient"], item["provider"], item["dos"])
         ]
         addon_codes = set(table["addon_code"])
@@ -131,7 +173,11 @@ def reference_duplicates(ref, lines):
         for j in range(i):
             other = lines[j]
             same = (other["patient"], other["provider"], other["dos"], other["cpt"]) == (
-                item["patient"], item["provider"], item["dos"], item["cpt"])
+                item["patient"],
+                item["provider"],
+                item["dos"],
+                item["cpt"],
+            )
             if same and sorted(set(_mods(other)) & anatomic) == sites:
                 if not set(_mods(item)) & distinct:
                     out.add(("DUP001", i + 2, j + 2))
@@ -144,10 +190,18 @@ def ref(tmp_path_factory):
     return tiny_reference(tmp_path_factory.mktemp("property"))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=st.lists(line_strategy, min_size=1, max_size=9), setting=st.sampled_from(["practitioner", "hospital"]))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(line_strategy, min_size=1, max_size=9),
+    setting=st.sampled_from(["practitioner", "hospital"]),
+)
 def test_vectorised_rules_agree_with_reference_implementation(ref, lines, setting):
-    found = findings_for(ref, lines, setting=setting)
+    found = pd.concat(
+        [findings_for(ref, lines, setting=setting, family=f) for f in ("ptp", "mue", "aoc", "duplicate")],
+        ignore_index=True,
+    )
     ptp = found[found["rule"] == "ptp"]
     got_ptp = {
         (r.rule_id, int(r.row), int(r.related_row), r.modifier if r.rule_id == "PTP003" else "")
@@ -159,4 +213,6 @@ def test_vectorised_rules_agree_with_reference_implementation(ref, lines, settin
     aoc = found[found["rule"] == "aoc"]
     assert {(r.rule_id, int(r.row)) for r in aoc.itertuples()} == reference_aoc(ref, lines)
     dup = found[found["rule"] == "duplicate"]
-    assert {(r.rule_id, int(r.row), int(r.related_row)) for r in dup.itertuples()} == reference_duplicates(ref, lines)
+    assert {
+        (r.rule_id, int(r.row), int(r.related_row)) for r in dup.itertuples()
+    } == reference_duplicates(ref, lines)

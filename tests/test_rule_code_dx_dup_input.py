@@ -16,16 +16,32 @@ def fam(ref, family, *lines, **kwargs):
 
 
 def test_code_format_unknown_inactive(ref):
-    found = fam(ref, "code", line("4738"), line("473833"), line("12345"), line("G0364"),
-                line("G0500"), line("99999"))
-    assert ids(found) == [("COD001", 2), ("COD001", 3), ("COD002", 4), ("COD003", 5),
-                          ("COD003", 6), ("COD003", 7)]
+    found = fam(
+        ref,
+        "code",
+        line("4738"),
+        line("473833"),
+        line("12345"),
+        line("G0364"),
+        line("G0500"),
+        line("99999"),
+    )
+    assert ids(found) == [
+        ("COD001", 2),
+        ("COD001", 3),
+        ("COD002", 4),
+        ("COD003", 5),
+        ("COD003", 6),
+        ("COD003", 7),
+    ]
     assert "terminated on 2017-12-31" in found.iloc[3]["message"]
     assert "not effective until 2030-01-01" in found.iloc[4]["message"]
 
 
 def test_status_not_payable_and_category_ii(ref):
-    found = fam(ref, "code", line("99358"), line("99243"), line("82947"), line("1036F"), line("47383"))
+    found = fam(
+        ref, "code", line("99358"), line("99243"), line("82947"), line("1036F"), line("47383")
+    )
     assert ids(found) == [("COD004", 2), ("COD004", 3), ("COD005", 5)]
     assert "status B" in found.iloc[0]["message"]
     assert found.iloc[2]["severity"] == "info"
@@ -37,8 +53,14 @@ def test_status_t_with_other_service(ref):
 
 
 def test_diagnoses(ref):
-    found = fam(ref, "diagnosis", line("47383", dx=""), line("47383", dx="K83.1,K99.99", patient="P2"),
-                line("47383", dx="K83", patient="P3"), line("47383", dx="K831", patient="P4"))
+    found = fam(
+        ref,
+        "diagnosis",
+        line("47383", dx=""),
+        line("47383", dx="K83.1,K99.99", patient="P2"),
+        line("47383", dx="K83", patient="P3"),
+        line("47383", dx="K831", patient="P4"),
+    )
     assert ids(found) == [("DX001", 2), ("DX002", 3), ("DX003", 4)]
     assert found.iloc[1]["related_code"] == "K99.99"
     assert found.iloc[2]["related_code"] == "K83"
@@ -69,8 +91,14 @@ def test_duplicate_needs_same_patient_provider_date_and_site(ref):
 
 def test_input_rules(ref):
     rejected = [{"row": 9, "column": "DOS", "reason": 'DOS "13/45/2024" is not a date', "raw": "x"}]
-    found = fam(ref, "input", line("47383", "LT,59,XS,76,25"), line("47383", pos="35", patient="P2"),
-                line("47383", units=0, patient="P3"), rejected=rejected)
+    found = fam(
+        ref,
+        "input",
+        line("47383", "LT,59,XS,76,25"),
+        line("47383", pos="35", patient="P2"),
+        line("47383", units=0, patient="P3"),
+        rejected=rejected,
+    )
     assert ids(found) == [("INP001", 9), ("INP002", 2), ("INP003", 3), ("INP004", 4)]
     rejected_finding = found[found["rule_id"] == "INP001"].iloc[0]
     assert rejected_finding["severity"] == "error"

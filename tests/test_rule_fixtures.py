@@ -12,26 +12,89 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from addin.claims import ClaimsInput
 from addin.checker import run_rules
 from addin.checker.run import enabled_rules
+from addin.claims import ClaimsInput
 from addin.reference import ReferenceData
 
 PTP_ROWS = [
     # setting, column_1, column_2, pre_1996, effective, deletion, indicator, rationale
-    ("practitioner", "43497", "43235", "", "2020-01-01", "", "0", "CPT Manual or CMS manual coding instruction"),
-    ("practitioner", "47383", "77002", "", "2019-01-01", "", "1", "Standards of medical / surgical practice"),
+    (
+        "practitioner",
+        "43497",
+        "43235",
+        "",
+        "2020-01-01",
+        "",
+        "0",
+        "CPT Manual or CMS manual coding instruction",
+    ),
+    (
+        "practitioner",
+        "47383",
+        "77002",
+        "",
+        "2019-01-01",
+        "",
+        "1",
+        "Standards of medical / surgical practice",
+    ),
     # deleted at the end of 2021, re-added from 2023 with indicator 0
-    ("practitioner", "11000", "11001", "", "2018-01-01", "2021-12-31", "1", "Misuse of column two code"),
+    (
+        "practitioner",
+        "11000",
+        "11001",
+        "",
+        "2018-01-01",
+        "2021-12-31",
+        "1",
+        "Misuse of column two code",
+    ),
     ("practitioner", "11000", "11001", "", "2023-01-01", "", "0", "Misuse of column two code"),
     # deleted retroactively: indicator 9 never applies
-    ("practitioner", "20000", "20001", "", "2022-01-01", "2022-01-01", "9", "Deleted retroactively"),
+    (
+        "practitioner",
+        "20000",
+        "20001",
+        "",
+        "2022-01-01",
+        "2022-01-01",
+        "9",
+        "Deleted retroactively",
+    ),
     # in force 2024-04-01 .. 2024-06-30 only
-    ("practitioner", "30000", "30001", "", "2024-04-01", "2024-06-30", "1", "Mutually exclusive procedures"),
+    (
+        "practitioner",
+        "30000",
+        "30001",
+        "",
+        "2024-04-01",
+        "2024-06-30",
+        "1",
+        "Mutually exclusive procedures",
+    ),
     ("practitioner", "73562", "73560", "", "2010-01-01", "", "1", "Misuse of column two code"),
     ("practitioner", "11750", "11730", "", "2010-01-01", "", "1", "Mutually exclusive procedures"),
-    ("practitioner", "20610", "99214", "", "2010-01-01", "", "1", "Standard preparation for procedure"),
-    ("practitioner", "20610", "20605", "", "2010-01-01", "2010-01-01", "9", "Deleted retroactively"),
+    (
+        "practitioner",
+        "20610",
+        "99214",
+        "",
+        "2010-01-01",
+        "",
+        "1",
+        "Standard preparation for procedure",
+    ),
+    (
+        "practitioner",
+        "20610",
+        "20605",
+        "",
+        "2010-01-01",
+        "2010-01-01",
+        "9",
+        "Deleted retroactively",
+    ),
     # hospital table differs
     ("hospital", "47383", "77003", "", "2019-01-01", "", "1", "Hospital-only edit"),
 ]
@@ -55,8 +118,20 @@ AOC_ROWS = [
     ("3", "88311", "", "88304", "", "2010-01-01", "", ""),
 ]
 
-RVU_HEADER = ["code", "modifier", "description", "status", "pctc", "global_days", "mult_proc",
-              "bilat", "asst", "co_surg", "team_surg", "endo_base"]
+RVU_HEADER = [
+    "code",
+    "modifier",
+    "description",
+    "status",
+    "pctc",
+    "global_days",
+    "mult_proc",
+    "bilat",
+    "asst",
+    "co_surg",
+    "team_surg",
+    "endo_base",
+]
 RVU_ROWS = [
     ("77002", "", "", "A", "1", "ZZZ", "0", "0", "9", "9", "9", ""),
     ("77001", "", "", "A", "1", "ZZZ", "0", "0", "9", "9", "9", ""),
@@ -82,14 +157,39 @@ RVU_ROWS = [
     ("99999", "", "", "D", "0", "XXX", "0", "9", "9", "9", "9", ""),
 ]
 # codes the fixture knows without fee-schedule rows (MUE/AOC/PTP-only codes still count as known)
-HCPCS_HEADER = ["code", "kind", "long_description", "short_description", "add_date",
-                "effective_date", "termination_date", "action_code"]
+HCPCS_HEADER = [
+    "code",
+    "kind",
+    "long_description",
+    "short_description",
+    "add_date",
+    "effective_date",
+    "termination_date",
+    "action_code",
+]
 HCPCS_ROWS = [
-    ("G0364", "code", "Bone marrow aspiration add-on", "Bone marrow aspiration", "", "2000-01-01", "2017-12-31", "D"),
+    (
+        "G0364",
+        "code",
+        "Bone marrow aspiration add-on",
+        "Bone marrow aspiration",
+        "",
+        "2000-01-01",
+        "2017-12-31",
+        "D",
+    ),
     ("G0500", "code", "Future code", "Future code", "", "2030-01-01", "", "A"),
     ("AA", "modifier", "Anesthesia performed personally", "Anesthesia personally", "", "", "", ""),
 ]
-MODIFIER_HEADER = ["modifier", "description", "ncci_associated", "anatomic_family", "site", "kind", "category"]
+MODIFIER_HEADER = [
+    "modifier",
+    "description",
+    "ncci_associated",
+    "anatomic_family",
+    "site",
+    "kind",
+    "category",
+]
 MODIFIER_ROWS = [
     ("24", "Unrelated E/M in a postoperative period", "true", "", "", "cpt", "global"),
     ("25", "Significant, separately identifiable E/M", "true", "", "", "cpt", "global"),
@@ -119,11 +219,16 @@ MODIFIER_ROWS = [
     ("TA", "Left foot, great toe", "true", "toe", "left 1", "hcpcs", "anatomic"),
     ("T1", "Left foot, second digit", "true", "toe", "left 2", "hcpcs", "anatomic"),
 ]
-POS_ROWS = [("11", "Non-Facility", "Office", "Office"), ("22", "Facility", "On Campus-Outpatient Hospital", "")]
+POS_ROWS = [
+    ("11", "Non-Facility", "Office", "Office"),
+    ("22", "Facility", "On Campus-Outpatient Hospital", ""),
+]
 CODES_ROWS = [("43497", "Lower esophageal myotomy, transoral (project paraphrase)")]
 
 
-def write_csv(path: Path, header: list[str], rows: list[tuple], source: str = "test fixture") -> None:
+def write_csv(
+    path: Path, header: list[str], rows: list[tuple], source: str = "test fixture"
+) -> None:
     """A bundled-format CSV with a source column on every row."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -135,16 +240,43 @@ def write_data_dir(root: Path, **overrides: list[tuple]) -> Path:
     """A data folder in the bundled format holding exactly the facts above (or overrides)."""
     root.mkdir(parents=True, exist_ok=True)
     tables = {
-        "ptp.csv": (["setting", "column_1", "column_2", "pre_1996", "effective_date", "deletion_date",
-                     "modifier_indicator", "rationale"], overrides.get("ptp", PTP_ROWS)),
-        "mue.csv": (["setting", "code", "mue_units", "mai", "rationale"], overrides.get("mue", MUE_ROWS)),
-        "aoc.csv": (["edit_type", "addon_code", "addon_deletion_date", "primary_code",
-                     "primary_deletion_date", "effective_date", "deletion_date", "notes"],
-                    overrides.get("aoc", AOC_ROWS)),
+        "ptp.csv": (
+            [
+                "setting",
+                "column_1",
+                "column_2",
+                "pre_1996",
+                "effective_date",
+                "deletion_date",
+                "modifier_indicator",
+                "rationale",
+            ],
+            overrides.get("ptp", PTP_ROWS),
+        ),
+        "mue.csv": (
+            ["setting", "code", "mue_units", "mai", "rationale"],
+            overrides.get("mue", MUE_ROWS),
+        ),
+        "aoc.csv": (
+            [
+                "edit_type",
+                "addon_code",
+                "addon_deletion_date",
+                "primary_code",
+                "primary_deletion_date",
+                "effective_date",
+                "deletion_date",
+                "notes",
+            ],
+            overrides.get("aoc", AOC_ROWS),
+        ),
         "rvu.csv": (RVU_HEADER, overrides.get("rvu", RVU_ROWS)),
         "hcpcs.csv": (HCPCS_HEADER, overrides.get("hcpcs", HCPCS_ROWS)),
         "modifiers.csv": (MODIFIER_HEADER, overrides.get("modifiers", MODIFIER_ROWS)),
-        "pos.csv": (["pos_code", "pos_type", "name", "description"], overrides.get("pos", POS_ROWS)),
+        "pos.csv": (
+            ["pos_code", "pos_type", "name", "description"],
+            overrides.get("pos", POS_ROWS),
+        ),
         "codes.csv": (["code", "description"], overrides.get("codes", CODES_ROWS)),
     }
     for name, (header, rows) in tables.items():
@@ -176,11 +308,22 @@ def line(
     pos: str = "11",
 ) -> dict:
     """One claim line as a dict (modifiers comma-separated)."""
-    return {"cpt": cpt, "mods": mods, "units": units, "dos": dos, "patient": patient,
-            "claim": claim, "provider": provider, "dx": dx, "pos": pos}
+    return {
+        "cpt": cpt,
+        "mods": mods,
+        "units": units,
+        "dos": dos,
+        "patient": patient,
+        "claim": claim,
+        "provider": provider,
+        "dx": dx,
+        "pos": pos,
+    }
 
 
-def claims_input(lines: list[dict], rejected: list[dict] | None = None, with_dx: bool = True) -> ClaimsInput:
+def claims_input(
+    lines: list[dict], rejected: list[dict] | None = None, with_dx: bool = True
+) -> ClaimsInput:
     """A :class:`ClaimsInput` as the reader would give (row numbers from 2)."""
     records = []
     for number, item in enumerate(lines):
@@ -194,7 +337,10 @@ def claims_input(lines: list[dict], rejected: list[dict] | None = None, with_dx:
                 "provider_npi": item["provider"],
                 "dos": pd.Timestamp(item["dos"]),
                 "cpt": item["cpt"],
-                "mod1": slots[0], "mod2": slots[1], "mod3": slots[2], "mod4": slots[3],
+                "mod1": slots[0],
+                "mod2": slots[1],
+                "mod3": slots[2],
+                "mod4": slots[3],
                 "modifiers": ",".join(mods),
                 "units": item["units"],
                 "dx": item["dx"],
@@ -203,34 +349,75 @@ def claims_input(lines: list[dict], rejected: list[dict] | None = None, with_dx:
         )
     frame = pd.DataFrame(records)
     if frame.empty:
-        frame = pd.DataFrame(columns=["row", "claim_id", "patient_id", "provider_npi", "dos", "cpt",
-                                      "mod1", "mod2", "mod3", "mod4", "modifiers", "units", "dx", "pos"])
+        frame = pd.DataFrame(
+            columns=[
+                "row",
+                "claim_id",
+                "patient_id",
+                "provider_npi",
+                "dos",
+                "cpt",
+                "mod1",
+                "mod2",
+                "mod3",
+                "mod4",
+                "modifiers",
+                "units",
+                "dx",
+                "pos",
+            ]
+        )
     for column in ("cpt", "mod1", "mod2", "mod3", "mod4", "modifiers", "dx", "pos"):
         frame[column] = frame[column].astype(str).astype("category")
     frame["units"] = frame["units"].astype("int64")
     frame["dos"] = pd.to_datetime(frame["dos"])
     rejected_frame = pd.DataFrame(rejected or [], columns=["row", "column", "reason", "raw"])
-    mapping = {"claim_id": "Claim", "patient_id": "Patient", "provider_npi": "NPI", "dos": "DOS",
-               "cpt": "CPT", "modifiers": "Mods", "units": "Units", "pos": "POS"}
+    mapping = {
+        "claim_id": "Claim",
+        "patient_id": "Patient",
+        "provider_npi": "NPI",
+        "dos": "DOS",
+        "cpt": "CPT",
+        "modifiers": "Mods",
+        "units": "Units",
+        "pos": "POS",
+    }
     if with_dx:
         mapping["dx"] = "DX"
-    meta = {"file": "test", "sha256": None, "sheet": None, "header_row": 1,
-            "column_mapping": mapping, "rows_read": len(frame) + len(rejected_frame),
-            "rows_checked": len(frame), "rows_rejected": len(rejected_frame), "blank_rows": 0,
-            "notes": []}
+    meta = {
+        "file": "test",
+        "sha256": None,
+        "sheet": None,
+        "header_row": 1,
+        "column_mapping": mapping,
+        "rows_read": len(frame) + len(rejected_frame),
+        "rows_checked": len(frame),
+        "rows_rejected": len(rejected_frame),
+        "blank_rows": 0,
+        "notes": [],
+    }
     return ClaimsInput(lines=frame, rejected=rejected_frame, raw=frame.copy(), meta=meta)
 
 
-def findings_for(reference: ReferenceData, lines: list[dict], setting: str = "practitioner",
-                 family: str | None = None, rule_id: str | None = None, **kwargs) -> pd.DataFrame:
+def findings_for(
+    reference: ReferenceData,
+    lines: list[dict],
+    setting: str = "practitioner",
+    family: str | None = None,
+    rule_id: str | None = None,
+    **kwargs,
+) -> pd.DataFrame:
     """Run the enabled rules (optionally one family / rule) and return the findings."""
     claims = claims_input(lines, **kwargs)
     rules = [
         (rule, severity)
         for rule, severity in enabled_rules()
-        if (family is None or rule.family == family) and (rule_id is None or rule.rule_id == rule_id)
+        if (family is None or rule.family == family)
+        and (rule_id is None or rule.rule_id == rule_id)
     ]
-    findings, _ = run_rules(claims.lines, reference, setting, rules, rejected=claims.rejected, meta=claims.meta)
+    findings, _ = run_rules(
+        claims.lines, reference, setting, rules, rejected=claims.rejected, meta=claims.meta
+    )
     return findings
 
 

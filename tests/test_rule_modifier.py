@@ -22,13 +22,18 @@ def test_invalid_modifier(ref):
     assert "not a modifier the loaded data knows" in found.iloc[0]["message"]
 
 
-@pytest.mark.parametrize(("code", "expected"), [("77002", []), ("93000", ["MOD002"]), ("47383", ["MOD002"]), ("80502", [])])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("77002", []), ("93000", ["MOD002"]), ("47383", ["MOD002"]), ("80502", [])],
+)
 def test_26_against_pctc(ref, code, expected):
     """PC/TC 1 and 6 take 26; 0 and 4 do not."""
     assert list(mod(ref, line(code, "26"))["rule_id"]) == expected
 
 
-@pytest.mark.parametrize(("code", "expected"), [("77002", []), ("93000", ["MOD003"]), ("80502", ["MOD003"])])
+@pytest.mark.parametrize(
+    ("code", "expected"), [("77002", []), ("93000", ["MOD003"]), ("80502", ["MOD003"])]
+)
 def test_tc_against_pctc(ref, code, expected):
     assert list(mod(ref, line(code, "TC"))["rule_id"]) == expected
 
@@ -39,7 +44,9 @@ def test_26_on_global_test_only_code_explains_indicator_4(ref):
     assert "separate code" in found.iloc[0]["suggestion"]
 
 
-@pytest.mark.parametrize(("code", "expected"), [("64483", []), ("47383", ["MOD004"]), ("73562", ["MOD004"])])
+@pytest.mark.parametrize(
+    ("code", "expected"), [("64483", []), ("47383", ["MOD004"]), ("73562", ["MOD004"])]
+)
 def test_50_against_bilateral_indicator(ref, code, expected):
     found = mod(ref, line(code, "50"))
     assert list(found["rule_id"]) == expected
@@ -61,10 +68,15 @@ def test_62_and_66(ref):
     assert mod(ref, line("43497", "66")).empty
 
 
-@pytest.mark.parametrize(("code", "modifier", "expected"), [
-    ("47383", "80", ["MOD008"]), ("47383", "AS", ["MOD008"]),
-    ("64483", "80", ["MOD009"]), ("43497", "82", []),
-])
+@pytest.mark.parametrize(
+    ("code", "modifier", "expected"),
+    [
+        ("47383", "80", ["MOD008"]),
+        ("47383", "AS", ["MOD008"]),
+        ("64483", "80", ["MOD009"]),
+        ("43497", "82", []),
+    ],
+)
 def test_assistant_at_surgery(ref, code, modifier, expected):
     assert list(mod(ref, line(code, modifier))["rule_id"]) == expected
 

@@ -17,7 +17,9 @@ def test_mai_1_is_judged_per_line(ref):
     assert ids(found) == [("MUE001", 2)]
     assert "MAI 1, line edit" in found.iloc[0]["message"]
     # two lines of 2 units each: each within the MUE of 2 on its own
-    assert findings_for(ref, [line("77001", "76", units=2), line("77001", "76", units=2)], family="mue").empty
+    assert findings_for(
+        ref, [line("77001", "76", units=2), line("77001", "76", units=2)], family="mue"
+    ).empty
 
 
 def test_mai_2_sums_units_across_lines_and_claims(ref):
@@ -46,7 +48,9 @@ def test_mai_3_says_an_appeal_may_overturn(ref):
 
 def test_mue_setting(ref):
     assert findings_for(ref, [line("77002", units=3)], setting="hospital", family="mue").empty
-    assert ids(findings_for(ref, [line("77002", units=5)], setting="hospital", family="mue")) == [("MUE003", 2)]
+    assert ids(findings_for(ref, [line("77002", units=5)], setting="hospital", family="mue")) == [
+        ("MUE003", 2)
+    ]
 
 
 def test_aoc_type_1_without_primary_is_an_error(ref):
@@ -58,7 +62,9 @@ def test_aoc_type_1_without_primary_is_an_error(ref):
 
 def test_aoc_type_1_with_listed_primary_same_group_any_claim(ref):
     assert findings_for(ref, [line("43260"), line("0397T")], family="aoc").empty
-    assert findings_for(ref, [line("0397T", claim="A"), line("43260", claim="B")], family="aoc").empty
+    assert findings_for(
+        ref, [line("0397T", claim="A"), line("43260", claim="B")], family="aoc"
+    ).empty
 
 
 def test_aoc_primary_on_another_date_provider_or_patient_does_not_count(ref):
@@ -68,7 +74,9 @@ def test_aoc_primary_on_another_date_provider_or_patient_does_not_count(ref):
 
 
 def test_aoc_deleted_primary_does_not_count_after_its_deletion(ref):
-    assert findings_for(ref, [line("43261", dos="2019-06-01"), line("0397T", dos="2019-06-01")], family="aoc").empty
+    assert findings_for(
+        ref, [line("43261", dos="2019-06-01"), line("0397T", dos="2019-06-01")], family="aoc"
+    ).empty
     found = findings_for(ref, [line("43261"), line("0397T")], family="aoc")
     assert ids(found) == [("AOC001", 3)]
 
@@ -90,4 +98,6 @@ def test_aoc_type_2_or_3_alone_is_an_error(ref):
     assert ids(findings_for(ref, [line("77001")], family="aoc")) == [("AOC004", 2)]
     assert ids(findings_for(ref, [line("88311")], family="aoc")) == [("AOC004", 2)]
     # another add-on is not a primary procedure
-    assert ids(findings_for(ref, [line("77001"), line("77002")], family="aoc", rule_id="AOC004")) == [("AOC004", 2)]
+    assert ids(
+        findings_for(ref, [line("77001"), line("77002")], family="aoc", rule_id="AOC004")
+    ) == [("AOC004", 2)]

@@ -50,9 +50,13 @@ def test_pairs_only_within_patient_provider_and_date_but_across_claims(ref):
 
 
 def test_claim_id_stands_for_the_patient_when_there_is_none(ref):
-    same_claim = ptp(ref, [line("43497", patient="", claim="A"), line("43235", patient="", claim="A")])
+    same_claim = ptp(
+        ref, [line("43497", patient="", claim="A"), line("43235", patient="", claim="A")]
+    )
     assert ids(same_claim) == [("PTP001", 3)]
-    other_claim = ptp(ref, [line("43497", patient="", claim="A"), line("43235", patient="", claim="B")])
+    other_claim = ptp(
+        ref, [line("43497", patient="", claim="A"), line("43235", patient="", claim="B")]
+    )
     assert other_claim.empty
 
 
@@ -129,7 +133,10 @@ def test_25_on_em_line_bypasses_and_is_suggested_when_missing(ref):
     assert ids(bypassed) == [("PTP003", 3)]
     conflict = ptp(ref, [line("20610"), line("99214")])
     assert ids(conflict) == [("PTP002", 3)]
-    assert "25 (significant, separately identifiable E/M) to 99214 on row 3" in conflict.iloc[0]["suggestion"]
+    assert (
+        "25 (significant, separately identifiable E/M) to 99214 on row 3"
+        in conflict.iloc[0]["suggestion"]
+    )
     assert conflict.iloc[0]["modifier"] == "25"
 
 

@@ -168,7 +168,11 @@ def run_rules(
         notes.extend(n for n in context.notes if n not in notes)
         del context
     mapping = (meta or {}).get("column_mapping")
-    if mapping is not None and "dx" not in mapping and any(r.family == "diagnosis" for r, _ in rules):
+    if (
+        mapping is not None
+        and "dx" not in mapping
+        and any(r.family == "diagnosis" for r, _ in rules)
+    ):
         notes.append("no diagnosis column: missing diagnoses were not checked")
     findings = pd.concat(frames, ignore_index=True) if frames else _finish([], None)
     return _sort(findings), notes
@@ -196,7 +200,12 @@ def _text_take(values: pd.Series, take: np.ndarray) -> pd.Series:
 def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFrame:
     """Rule findings with the line context (claim, row, patient, provider, date)."""
     if not raw or context is None:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("row", "related_row") else object) for c in FINDING_COLUMNS})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="int64" if c in ("row", "related_row") else object)
+                for c in FINDING_COLUMNS
+            }
+        )
     found = pd.concat(raw, ignore_index=True)
     lines = context.lines
     line = found["line"].to_numpy()
@@ -209,8 +218,17 @@ def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFram
         "claim_id": _text_take(lines["claim_id"], take),
         "row": np.where(line >= 0, with_row[take], found["row"].to_numpy(dtype=np.int64)),
     }
-    for name in ("rule", "rule_id", "severity", "code", "related_code", "modifier", "message",
-                 "suggestion", "source"):
+    for name in (
+        "rule",
+        "rule_id",
+        "severity",
+        "code",
+        "related_code",
+        "modifier",
+        "message",
+        "suggestion",
+        "source",
+    ):
         column = found[name]
         columns[name] = column if column.dtype == "str" else column.fillna("").astype(str)
     columns["patient_id"] = _text_take(lines["patient_id"], take)
@@ -236,7 +254,13 @@ def _sort(findings: pd.DataFrame) -> pd.DataFrame:
 
 def versions_used(reference: Any, setting: str, lines: pd.DataFrame) -> list:
     """The table versions that answer for the dates of service in the lines."""
-    days = np.unique(pd.to_datetime(lines["dos"]).dropna().to_numpy(dtype="datetime64[D]").astype(np.int64)) if len(lines) else np.zeros(0, np.int64)
+    days = (
+        np.unique(
+            pd.to_datetime(lines["dos"]).dropna().to_numpy(dtype="datetime64[D]").astype(np.int64)
+        )
+        if len(lines)
+        else np.zeros(0, np.int64)
+    )
     if not len(days):
         days = np.array([(dt.date.today() - dt.date(1970, 1, 1)).days])
     keys = [
@@ -263,7 +287,9 @@ def _warm_up(reference: Any, setting: str) -> threading.Thread:
     def load() -> None:
         try:
             reference.icd10_frame(["A00"])
-            reference.ptp_matches(np.array(["00000"], object), np.array(["00001"], object), None, setting)
+            reference.ptp_matches(
+                np.array(["00000"], object), np.array(["00001"], object), None, setting
+            )
             reference.code_status_frame(np.array(["00000"], object))
             reference.addon_edits(None)
         except Exception:  # noqa: BLE001 - warm-up only; the check itself reports errors

@@ -21,7 +21,9 @@ def line_status(findings: pd.DataFrame, claims) -> pd.DataFrame:
     rows = np.concatenate(
         [
             claims.lines["row"].to_numpy(dtype=np.int64),
-            claims.rejected["row"].to_numpy(dtype=np.int64) if len(claims.rejected) else np.zeros(0, np.int64),
+            claims.rejected["row"].to_numpy(dtype=np.int64)
+            if len(claims.rejected)
+            else np.zeros(0, np.int64),
         ]
     )
     rows = np.sort(rows, kind="stable")  # input order is almost sorted already: cheap
@@ -37,7 +39,9 @@ def line_status(findings: pd.DataFrame, claims) -> pd.DataFrame:
     starts = np.flatnonzero(np.r_[True, finding_rows[1:] != finding_rows[:-1]])
     counts = np.diff(np.r_[starts, len(finding_rows)])
     unique_rows = finding_rows[starts]
-    rank = findings["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES) - 1).to_numpy(dtype=np.int64)
+    rank = (
+        findings["severity"].map(SEVERITY_RANK).fillna(len(SEVERITIES) - 1).to_numpy(dtype=np.int64)
+    )
     worst = np.minimum.reduceat(rank, starts)
     position = np.searchsorted(rows, unique_rows)
     slot = np.full(len(rows), -1, dtype=np.int64)

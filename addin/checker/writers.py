@@ -34,7 +34,9 @@ def findings_for_output(findings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_findings(findings: pd.DataFrame, path: str | Path, *, input_path: str | Path | None = None) -> Path:
+def write_findings(
+    findings: pd.DataFrame, path: str | Path, *, input_path: str | Path | None = None
+) -> Path:
     """Write the findings to ``path`` (``.csv`` or ``.json``) atomically.
 
     Raises :class:`~addin.errors.InputFileError` for another extension or when ``path`` is
@@ -57,11 +59,18 @@ def write_findings(findings: pd.DataFrame, path: str | Path, *, input_path: str 
             _write_csv(table, temp)
         else:
             _write_json(table, temp)
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -50,18 +50,31 @@ def register(subparsers) -> None:
     parser.add_argument("input", help="claims file (.xlsx, .xlsm, .csv, .tsv, .txt)")
     parser.add_argument("--findings", metavar="FILE", help="write findings to FILE (.csv or .json)")
     parser.add_argument("-o", "--output", metavar="AUDIT.xlsx", help="write the audit workbook")
-    parser.add_argument("--sheet", help="sheet name or 0-based index (default: the first with claims)")
     parser.add_argument(
-        "--map", action="append", type=_mapping, default=[], metavar='FIELD="Header"',
+        "--sheet", help="sheet name or 0-based index (default: the first with claims)"
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        type=_mapping,
+        default=[],
+        metavar='FIELD="Header"',
         help='use a column for a field, e.g. --map cpt="Proc Code" (repeatable; modifiers and dx '
         "may be given several times)",
     )
-    parser.add_argument("--setting", type=_setting, default=None,
-                        help="practitioner (default), hospital (outpatient) or dme")
-    parser.add_argument("--date-default", type=_date, default=None,
-                        help="date of service for lines without one")
+    parser.add_argument(
+        "--setting",
+        type=_setting,
+        default=None,
+        help="practitioner (default), hospital (outpatient) or dme",
+    )
+    parser.add_argument(
+        "--date-default", type=_date, default=None, help="date of service for lines without one"
+    )
     parser.add_argument("--config", metavar="rules.toml", help="rule levels and options (TOML)")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar even when not a terminal")
+    parser.add_argument(
+        "--progress", action="store_true", help="show a progress bar even when not a terminal"
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run_check)
 
@@ -159,7 +172,9 @@ def summary_text(result, written: list[Path] | None = None) -> str:
         table = findings.groupby(["rule", "severity"]).size().unstack(fill_value=0)
         width = max(len(str(r)) for r in table.index)
         for family, row in table.iterrows():
-            parts = ", ".join(f"{int(row.get(s, 0))} {s}" for s in ("error", "warning", "info") if row.get(s, 0))
+            parts = ", ".join(
+                f"{int(row.get(s, 0))} {s}" for s in ("error", "warning", "info") if row.get(s, 0)
+            )
             lines.append(f"  {family:<{width}}  {parts}")
         by_id = findings.groupby("rule_id").size()
         lines.append("  by rule: " + ", ".join(f"{k} {int(v)}" for k, v in by_id.items()))

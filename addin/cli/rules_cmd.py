@@ -11,7 +11,9 @@ from addin.rules import all_rules
 def register(subparsers) -> None:
     """Add the ``rules`` sub-command."""
     parser = subparsers.add_parser("rules", help="list every claim rule with its documentation")
-    parser.add_argument("rule_ids", nargs="*", metavar="RULE", help="only these rule ids or families")
+    parser.add_argument(
+        "rule_ids", nargs="*", metavar="RULE", help="only these rule ids or families"
+    )
     parser.add_argument("--json", action="store_true", help="print the rules as JSON")
     parser.set_defaults(func=run_rules)
 

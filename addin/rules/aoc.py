@@ -65,7 +65,9 @@ def _compact(table: pd.DataFrame) -> _CompactAoc:
         addon_codes=codes.astype(object),
         starts=starts.astype(np.int64),
         counts=counts.astype(np.int64),
-        edit_type=pd.to_numeric(ordered["edit_type"], errors="coerce").fillna(0).to_numpy(dtype=np.int64),
+        edit_type=pd.to_numeric(ordered["edit_type"], errors="coerce")
+        .fillna(0)
+        .to_numpy(dtype=np.int64),
         primary=ordered["primary_code"].astype(str).to_numpy(dtype=object),
         effective=_days(ordered["effective_date"], _NO_START),
         deletion=_days(ordered["deletion_date"], _NO_END),
@@ -167,8 +169,12 @@ def addon_lines(context: RuleContext) -> pd.DataFrame:
         dtype=object,
     )
     listed_primary = np.concatenate([p[2].primary[p[1]] for p in parts])[listed]
-    non_addon = np.bincount(group, weights=(~is_addon).astype(float), minlength=int(group.max()) + 1)
-    context.cache["aoc_listed"] = pd.DataFrame({"line": listed_line, "primary_code": listed_primary})
+    non_addon = np.bincount(
+        group, weights=(~is_addon).astype(float), minlength=int(group.max()) + 1
+    )
+    context.cache["aoc_listed"] = pd.DataFrame(
+        {"line": listed_line, "primary_code": listed_primary}
+    )
     return pd.DataFrame(
         {
             "line": out_lines,
@@ -194,7 +200,9 @@ def primaries_text(context: RuleContext, lines: np.ndarray) -> pd.Series:
     codes = pd.Series(context.cpt[count.index.to_numpy()], index=count.index)
     signature = codes + "|" + count.astype(str)
     representative = pd.Series(signature.index, index=signature.to_numpy()).groupby(level=0).first()
-    chosen = rows[rows["line"].isin(representative.to_numpy())].sort_values(["line", "primary_code"])
+    chosen = rows[rows["line"].isin(representative.to_numpy())].sort_values(
+        ["line", "primary_code"]
+    )
 
     def text(primaries: pd.Series) -> str:
         shown = ", ".join(primaries.iloc[:PRIMARIES_SHOWN])
@@ -202,8 +210,12 @@ def primaries_text(context: RuleContext, lines: np.ndarray) -> pd.Series:
         return shown + more
 
     by_line = chosen.groupby("line")["primary_code"].agg(text)
-    by_signature = pd.Series(by_line.reindex(representative.to_numpy()).to_numpy(), index=representative.index)
-    return signature.map(by_signature).reindex(lines).fillna("").reset_index(drop=True).astype(object)
+    by_signature = pd.Series(
+        by_line.reindex(representative.to_numpy()).to_numpy(), index=representative.index
+    )
+    return (
+        signature.map(by_signature).reindex(lines).fillna("").reset_index(drop=True).astype(object)
+    )
 
 
 def _base(context: RuleContext, addons: pd.DataFrame) -> pd.Series:
@@ -242,15 +254,29 @@ class AOC001(Rule):
         code = _base(context, addons)
         primaries = primaries_text(context, addons["line"].to_numpy())
         message = cat(
-            "ADD-ON WITHOUT PRIMARY: ", code, " is an add-on code (", ADDON_TYPE_TEXT[1],
+            "ADD-ON WITHOUT PRIMARY: ",
+            code,
+            " is an add-on code (",
+            ADDON_TYPE_TEXT[1],
             ") and none of its listed primaries is billed for this patient, provider and date. "
-            "Listed primaries: ", primaries, ".",
+            "Listed primaries: ",
+            primaries,
+            ".",
         )
         suggestion = cat(
-            "Bill ", code, " with the primary procedure it adds on to (", primaries,
+            "Bill ",
+            code,
+            " with the primary procedure it adds on to (",
+            primaries,
             ") on the same date by the same provider, or remove it.",
         )
-        return raw_findings(addons["line"], code=code, message=message, suggestion=suggestion, source=addons["source"])
+        return raw_findings(
+            addons["line"],
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=addons["source"],
+        )
 
 
 class AOC002(Rule):
@@ -285,15 +311,27 @@ class AOC002(Rule):
             return no_findings()
         code = _base(context, addons)
         message = cat(
-            "ADD-ON, NO LISTED PRIMARY: ", code, " is an add-on code (", ADDON_TYPE_TEXT[3],
+            "ADD-ON, NO LISTED PRIMARY: ",
+            code,
+            " is an add-on code (",
+            ADDON_TYPE_TEXT[3],
             ") and none of the listed primaries is billed for this patient, provider and date. "
-            "Listed primaries: ", primaries_text(context, addons["line"].to_numpy()), ".",
+            "Listed primaries: ",
+            primaries_text(context, addons["line"].to_numpy()),
+            ".",
         )
         suggestion = cat(
-            "Check that your contractor accepts the primary procedure billed with ", code,
+            "Check that your contractor accepts the primary procedure billed with ",
+            code,
             "; bill a listed primary when that is what was performed.",
         )
-        return raw_findings(addons["line"], code=code, message=message, suggestion=suggestion, source=addons["source"])
+        return raw_findings(
+            addons["line"],
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=addons["source"],
+        )
 
 
 class AOC003(Rule):
@@ -323,14 +361,25 @@ class AOC003(Rule):
             return no_findings()
         code = _base(context, addons)
         message = cat(
-            "ADD-ON, CONTRACTOR-DEFINED PRIMARY: ", code, " is an add-on code (",
-            ADDON_TYPE_TEXT[2], ").",
+            "ADD-ON, CONTRACTOR-DEFINED PRIMARY: ",
+            code,
+            " is an add-on code (",
+            ADDON_TYPE_TEXT[2],
+            ").",
         )
         suggestion = cat(
-            "Make sure the primary procedure ", code, " adds on to is billed on the same date "
+            "Make sure the primary procedure ",
+            code,
+            " adds on to is billed on the same date "
             "by the same provider and that your contractor accepts it.",
         )
-        return raw_findings(addons["line"], code=code, message=message, suggestion=suggestion, source=addons["source"])
+        return raw_findings(
+            addons["line"],
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=addons["source"],
+        )
 
 
 class AOC004(Rule):
@@ -365,14 +414,24 @@ class AOC004(Rule):
         code = _base(context, addons)
         type_text = addons["edit_type"].map(ADDON_TYPE_TEXT).astype(str).reset_index(drop=True)
         message = cat(
-            "ADD-ON BILLED ALONE: ", code, " is an add-on code (", type_text,
+            "ADD-ON BILLED ALONE: ",
+            code,
+            " is an add-on code (",
+            type_text,
             ") and no other procedure is billed for this patient, provider and date.",
         )
         suggestion = cat(
-            "Bill the primary procedure performed with ", code,
+            "Bill the primary procedure performed with ",
+            code,
             " on the same date by the same provider, or remove it.",
         )
-        return raw_findings(addons["line"], code=code, message=message, suggestion=suggestion, source=addons["source"])
+        return raw_findings(
+            addons["line"],
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=addons["source"],
+        )
 
 
 RULES = [AOC001, AOC002, AOC003, AOC004]

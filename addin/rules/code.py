@@ -14,6 +14,8 @@ CATEGORY_II = "CPT Category II"
 #: Statuses that mean "not paid under the physician fee schedule" but paid under another
 #: Medicare fee schedule (clinical lab, ambulance, drugs, DME): not flagged.
 PAID_ELSEWHERE = frozenset({"X", "E"})
+#: Measurement codes (quality reporting, e.g. G8xxx): reported, never paid (COD005).
+TRACKING = frozenset({"M"})
 
 
 def _status(context: RuleContext) -> pd.DataFrame:
@@ -52,14 +54,19 @@ class COD001(Rule):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
-            'BAD CODE FORMAT: "', code, '" is not a CPT or HCPCS code (5 digits, 4 digits + '
+            'BAD CODE FORMAT: "',
+            code,
+            '" is not a CPT or HCPCS code (5 digits, 4 digits + '
             "F/T/U/A/M, or a letter + 4 digits).",
         )
         suggestion = cat(
-            "Correct the code on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "Correct the code on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
             "; modifiers go in the modifier column.",
         )
-        return raw_findings(line, code=code, message=message, suggestion=suggestion, source="CPT/HCPCS code formats")
+        return raw_findings(
+            line, code=code, message=message, suggestion=suggestion, source="CPT/HCPCS code formats"
+        )
 
 
 class COD002(Rule):
@@ -84,19 +91,31 @@ class COD002(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(status["category"].notna().to_numpy() & ~status["known"].to_numpy(dtype=bool))
+        line = np.flatnonzero(
+            status["category"].notna().to_numpy() & ~status["known"].to_numpy(dtype=bool)
+        )
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
-            "UNKNOWN CODE: ", code, " is not in the loaded reference tables (fee schedule, HCPCS, "
-            "MUE).",
+            "UNKNOWN CODE: ",
+            code,
+            " is not in the loaded reference tables (fee schedule, HCPCS, MUE).",
         )
         suggestion = cat(
-            "Check ", code, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "Check ",
+            code,
+            " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
             "; if it is right, import the current CMS tables (cpt-addin data import).",
         )
-        return raw_findings(line, code=code, message=message, suggestion=suggestion, source="loaded reference tables")
+        return raw_findings(
+            line,
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source="loaded reference tables",
+        )
 
 
 class COD003(Rule):
@@ -129,15 +148,21 @@ class COD003(Rule):
         dos = iso_dates(context.lines["dos"].to_numpy()[line])
         message = cat("CODE NOT ACTIVE: ", code, " is not valid on ", dos, " (", reason, ").")
         suggestion = cat("Bill the code valid on ", dos, " in place of ", code, ".")
-        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=_source(status, line, "HCPCS Level II"))
+        return raw_findings(
+            line,
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=_source(status, line, "HCPCS Level II"),
+        )
 
 
 class COD004(Rule):
     """A code whose fee-schedule status means Medicare makes no separate payment.
 
     **What it checks.** Active codes whose RVU-file status is B (bundled), G/I (not valid for
-    Medicare), H, M (measurement), N (non-covered) or P (bundled/excluded). Category II codes
-    have their own rule (COD005). Statuses X and E are not flagged: they mean "not paid under
+    Medicare), H, N (non-covered) or P (bundled/excluded). Measurement codes (status M) and
+    Category II codes have their own rule (COD005). Statuses X and E are not flagged: they mean "not paid under
     the physician fee schedule", and clinical lab, ambulance, drug and DME codes carry them
     because another Medicare fee schedule pays them.
 
@@ -158,7 +183,9 @@ class COD004(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        not_payable = indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS - PAID_ELSEWHERE
+        not_payable = (
+            indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS - PAID_ELSEWHERE - TRACKING
+        )
         line = np.flatnonzero(
             status["status"].isin(sorted(not_payable)).to_numpy(dtype=bool)
             & status["active"].to_numpy(dtype=bool)
@@ -171,16 +198,25 @@ class COD004(Rule):
         text = letter.map(indicators.STATUS_TEXT).fillna("").astype(str)
         message = cat("NOT PAYABLE: ", code, " has fee-schedule status ", letter, " (", text, ").")
         suggestion = cat(
-            "Check how the payer wants ", code, " reported: bill the payable code if one "
+            "Check how the payer wants ",
+            code,
+            " reported: bill the payable code if one "
             "applies, or obtain an ABN when the patient will pay.",
         )
-        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=_source(status, line, "fee schedule"))
+        return raw_findings(
+            line,
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=_source(status, line, "fee schedule"),
+        )
 
 
 class COD005(Rule):
-    """A CPT Category II code: performance tracking only, never paid (informational).
+    """A quality-measure code: performance tracking only, never paid (informational).
 
-    **What it checks.** Codes of the form 4 digits + F.
+    **What it checks.** CPT Category II codes (4 digits + F) and codes whose fee-schedule
+    status is M (measurement codes such as the G8xxx quality codes).
 
     **Why it matters.** Category II codes report quality measures; they carry no payment
     (bill them at $0.00 or a nominal charge as your payer asks).
@@ -197,13 +233,23 @@ class COD005(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero((status["category"] == CATEGORY_II).to_numpy(dtype=bool))
+        line = np.flatnonzero(
+            (status["category"] == CATEGORY_II).to_numpy(dtype=bool)
+            | (
+                status["status"].isin(sorted(TRACKING)).to_numpy(dtype=bool)
+                & status["active"].to_numpy(dtype=bool)
+            )
+        )
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
-        message = cat("TRACKING ONLY: ", code, " is a CPT Category II code (performance measure), never paid.")
+        message = cat(
+            "TRACKING ONLY: ", code, " is a CPT Category II code (performance measure), never paid."
+        )
         return raw_findings(
-            line, code=code, message=message,
+            line,
+            code=code,
+            message=message,
             suggestion="Report it for quality measures at the charge your payer asks; expect no payment.",
             source="CPT code formats",
         )
@@ -230,16 +276,27 @@ class COD006(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero((status["status"] == "T").to_numpy(dtype=bool) & (context.group_sizes > 1))
+        line = np.flatnonzero(
+            (status["status"] == "T").to_numpy(dtype=bool) & (context.group_sizes > 1)
+        )
         if not len(line):
             return no_findings()
         code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
-            "PAID ONLY ALONE: ", code, " has fee-schedule status T (",
-            indicators.STATUS_TEXT["T"], ") and other services are billed that day.",
+            "PAID ONLY ALONE: ",
+            code,
+            " has fee-schedule status T (",
+            indicators.STATUS_TEXT["T"],
+            ") and other services are billed that day.",
         )
         suggestion = cat("Expect no payment for ", code, " when another service is paid that day.")
-        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=_source(status, line, "fee schedule"))
+        return raw_findings(
+            line,
+            code=code,
+            message=message,
+            suggestion=suggestion,
+            source=_source(status, line, "fee schedule"),
+        )
 
 
 RULES = [COD001, COD002, COD003, COD004, COD005, COD006]

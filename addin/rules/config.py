@@ -54,7 +54,9 @@ class RuleConfig:
 
         unknown_tables = set(data) - {"check", "rules"}
         if unknown_tables:
-            raise InputFileError(file, f"unknown section(s) {sorted(unknown_tables)}: use [check] and [rules]")
+            raise InputFileError(
+                file, f"unknown section(s) {sorted(unknown_tables)}: use [check] and [rules]"
+            )
         known = set(rule_classes()) | set(FAMILIES)
         levels: dict[str, str] = {}
         for key, value in dict(data.get("rules", {})).items():
@@ -63,7 +65,9 @@ class RuleConfig:
                 raise InputFileError(file, f"unknown rule {key!r} in [rules] (see cpt-addin rules)")
             level = str(value).strip().lower()
             if level not in LEVELS:
-                raise InputFileError(file, f"[rules] {key} = {value!r}: use error, warning, info or off")
+                raise InputFileError(
+                    file, f"[rules] {key} = {value!r}: use error, warning, info or off"
+                )
             levels[name] = level
         check = dict(data.get("check", {}))
         unknown_keys = set(check) - {"setting", "date_default"}
@@ -82,7 +86,9 @@ class RuleConfig:
             try:
                 date_default = dt.date.fromisoformat(date_default)
             except ValueError:
-                raise InputFileError(file, f"[check] date_default {date_default!r} is not YYYY-MM-DD") from None
+                raise InputFileError(
+                    file, f"[check] date_default {date_default!r} is not YYYY-MM-DD"
+                ) from None
         elif isinstance(date_default, dt.datetime):
             date_default = date_default.date()
         return cls(levels=levels, setting=setting, date_default=date_default, file=file)

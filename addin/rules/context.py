@@ -64,7 +64,9 @@ def prepare_lines(lines: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, Any] = {}
     n = len(frame)
     out["row"] = (
-        frame["row"].to_numpy(dtype=np.int64) if "row" in frame else np.arange(n, dtype=np.int64) + 2
+        frame["row"].to_numpy(dtype=np.int64)
+        if "row" in frame
+        else np.arange(n, dtype=np.int64) + 2
     )
     for name in _TEXT_COLUMNS:
         out[name] = _as_text(frame[name]) if name in frame else pd.Series([""] * n, dtype=str)
@@ -72,9 +74,7 @@ def prepare_lines(lines: pd.DataFrame) -> pd.DataFrame:
     out["dos"] = dos.astype("datetime64[ns]")
     for name in _CODE_COLUMNS:
         out[name] = (
-            _as_category(frame[name])
-            if name in frame
-            else pd.Series(pd.Categorical([""] * n))
+            _as_category(frame[name]) if name in frame else pd.Series(pd.Categorical([""] * n))
         )
     out["units"] = (
         pd.to_numeric(frame["units"], errors="coerce").fillna(1).astype(np.int64)
@@ -191,9 +191,7 @@ class RuleContext:
             hit = np.flatnonzero(ok_codes[codes])
             if len(hit):
                 frames.append(
-                    pd.DataFrame(
-                        {"line": hit, "slot": k, "modifier": categories[codes[hit]]}
-                    )
+                    pd.DataFrame({"line": hit, "slot": k, "modifier": categories[codes[hit]]})
                 )
         if not frames:
             return pd.DataFrame(
@@ -258,7 +256,9 @@ class RuleContext:
         return pd.DataFrame({"line_a": order[a], "line_b": order[b]})
 
     # ------------------------------------------------------------------ reference lookups
-    def per_code_date(self, lookup: Callable[[np.ndarray, np.ndarray], pd.DataFrame]) -> pd.DataFrame:
+    def per_code_date(
+        self, lookup: Callable[[np.ndarray, np.ndarray], pd.DataFrame]
+    ) -> pd.DataFrame:
         """Ask ``lookup(codes, dates)`` once per distinct (code, date); result aligned with lines."""
         codes, categories = code_categories(self.lines["cpt"])
         day = self.lines["day"].to_numpy()
@@ -272,7 +272,9 @@ class RuleContext:
         u_codes = uniques // ncat
         u_days = day_uniques[uniques % ncat]
         code_values = (
-            np.append(categories, "")[u_codes] if len(categories) else np.full(len(uniques), "", object)
+            np.append(categories, "")[u_codes]
+            if len(categories)
+            else np.full(len(uniques), "", object)
         )
         frame = lookup(code_values.astype(object), np.asarray(u_days).astype("datetime64[D]"))
         return _take_rows(frame, ids)
@@ -300,7 +302,11 @@ class RuleContext:
         signature_parts = []
         for table, setting in tables:
             versions = self.reference.version_set(table, setting)
-            picks = versions.pick_many(np.asarray(day_uniques)) if versions else np.zeros(len(day_uniques), np.int64)
+            picks = (
+                versions.pick_many(np.asarray(day_uniques))
+                if versions
+                else np.zeros(len(day_uniques), np.int64)
+            )
             signature_parts.append(picks)
         if signature_parts and len(day_uniques):
             stacked = np.stack(signature_parts, axis=1)
@@ -338,7 +344,9 @@ class RuleContext:
         for column in stable_columns:
             a = at_first[column].to_numpy(dtype=object)
             b = at_last[column].to_numpy(dtype=object)
-            stable &= (a == b) | (pd.isna(at_first[column]).to_numpy() & pd.isna(at_last[column]).to_numpy())
+            stable &= (a == b) | (
+                pd.isna(at_first[column]).to_numpy() & pd.isna(at_last[column]).to_numpy()
+            )
         row_of_key = np.empty(n_keys, dtype=np.int64)
         row_of_key[members] = np.arange(len(members))
         take = row_of_key[key_ids]
@@ -346,7 +354,10 @@ class RuleContext:
         unstable_keys[members[~stable]] = True
         unstable_lines = np.flatnonzero(unstable_keys[key_ids])
         if len(unstable_lines):
-            subset = RuleContext(lines=self.lines.iloc[unstable_lines].reset_index(drop=True), reference=self.reference)
+            subset = RuleContext(
+                lines=self.lines.iloc[unstable_lines].reset_index(drop=True),
+                reference=self.reference,
+            )
             exact = subset.per_code_date(lookup)
             take[unstable_lines] = len(at_first) + np.arange(len(unstable_lines))
             at_first = pd.concat([at_first, exact], ignore_index=True)
@@ -421,8 +432,10 @@ def _take_rows(frame: pd.DataFrame, take: np.ndarray) -> pd.DataFrame:
         column = frame[name]
         if column.dtype == object or column.dtype == "str":
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            out[name] = pd.Categorical.from_codes(codes[take], categories=uniques) if len(uniques) else pd.Series(
-                [None] * len(take), dtype=object
+            out[name] = (
+                pd.Categorical.from_codes(codes[take], categories=uniques)
+                if len(uniques)
+                else pd.Series([None] * len(take), dtype=object)
             )
         else:
             out[name] = column.to_numpy()[take]

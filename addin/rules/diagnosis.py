@@ -11,7 +11,7 @@ import pandas as pd
 
 from addin.reference.icd10 import SOURCE as ICD10_SOURCE
 from addin.rules.base import Rule, no_findings, raw_findings
-from addin.rules.context import RuleContext, code_categories
+from addin.rules.context import RuleContext
 from addin.rules.text import cat, rows_text
 
 
@@ -55,7 +55,9 @@ def _split_dx(context: RuleContext) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "category": parent[keep].astype(np.int64),
-            "dx": pd.Categorical.from_codes(index, categories=pd.Index(unique, dtype=object).astype(str))
+            "dx": pd.Categorical.from_codes(
+                index, categories=pd.Index(unique, dtype=object).astype(str)
+            )
             if len(set(unique)) == len(unique)
             else unique[index],
             "valid": facts["valid"].to_numpy(dtype=bool)[index],
@@ -69,7 +71,9 @@ def _per_line(context: RuleContext, bad: pd.DataFrame) -> pd.DataFrame:
     codes = context.lines["dx"].cat.codes.to_numpy(dtype=np.int64)
     wanted = np.isin(codes, bad["category"].to_numpy())
     lines = pd.DataFrame({"line": np.flatnonzero(wanted), "category": codes[wanted]})
-    return lines.merge(bad, on="category").sort_values(["line"], kind="stable").reset_index(drop=True)
+    return (
+        lines.merge(bad, on="category").sort_values(["line"], kind="stable").reset_index(drop=True)
+    )
 
 
 class DX001(Rule):
@@ -102,10 +106,15 @@ class DX001(Rule):
         code = pd.Series(context.cpt[line], dtype=object)
         message = cat("NO DIAGNOSIS: the line for ", code, " has no ICD-10-CM diagnosis.")
         suggestion = cat(
-            "Add the diagnosis that supports ", code, " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]), ".",
+            "Add the diagnosis that supports ",
+            code,
+            " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            ".",
         )
-        return raw_findings(line, code=code, message=message, suggestion=suggestion, source=ICD10_SOURCE)
+        return raw_findings(
+            line, code=code, message=message, suggestion=suggestion, source=ICD10_SOURCE
+        )
 
 
 class DX002(Rule):
@@ -136,12 +145,19 @@ class DX002(Rule):
         dx = found["dx"].astype(str)
         message = cat("INVALID DIAGNOSIS: ", dx, " is not an ICD-10-CM code.")
         suggestion = cat(
-            "Correct ", dx, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "Correct ",
+            dx,
+            " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
             " from the ICD-10-CM code book.",
         )
         return raw_findings(
-            line, code=pd.Series(context.cpt[line], dtype=object), related_code=dx,
-            message=message, suggestion=suggestion, source=ICD10_SOURCE,
+            line,
+            code=pd.Series(context.cpt[line], dtype=object),
+            related_code=dx,
+            message=message,
+            suggestion=suggestion,
+            source=ICD10_SOURCE,
         )
 
 
@@ -173,16 +189,24 @@ class DX003(Rule):
         line = found["line"].to_numpy()
         dx = found["dx"].astype(str)
         message = cat(
-            "DIAGNOSIS NOT BILLABLE: ", dx, " is an ICD-10-CM category header with more "
-            "specific codes below it.",
+            "DIAGNOSIS NOT BILLABLE: ",
+            dx,
+            " is an ICD-10-CM category header with more specific codes below it.",
         )
         suggestion = cat(
-            "Replace ", dx, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "Replace ",
+            dx,
+            " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
             " with the most specific code the record supports.",
         )
         return raw_findings(
-            line, code=pd.Series(context.cpt[line], dtype=object), related_code=dx,
-            message=message, suggestion=suggestion, source=ICD10_SOURCE,
+            line,
+            code=pd.Series(context.cpt[line], dtype=object),
+            related_code=dx,
+            message=message,
+            suggestion=suggestion,
+            source=ICD10_SOURCE,
         )
 
 

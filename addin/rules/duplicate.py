@@ -82,17 +82,30 @@ class DUP001(Rule):
         same_claim = lines["claim_id"].to_numpy()[line] == lines["claim_id"].to_numpy()[related]
         where = np.where(same_claim, "on the same claim", "on another claim")
         message = cat(
-            "DUPLICATE LINE: ", code, " is billed again for the same patient, provider and date ",
-            "(first on row ", rows_text(rows[related]), ", ", where,
+            "DUPLICATE LINE: ",
+            code,
+            " is billed again for the same patient, provider and date ",
+            "(first on row ",
+            rows_text(rows[related]),
+            ", ",
+            where,
             ") without a repeat or distinct-service modifier (76, 77, 91, 59, XE/XS/XP/XU).",
         )
         suggestion = cat(
-            "Remove the duplicate line (or raise the units on row ", rows_text(rows[related]),
-            "); if the service was repeated, add 76, 77 or 91 to row ", rows_text(rows[line]), ".",
+            "Remove the duplicate line (or raise the units on row ",
+            rows_text(rows[related]),
+            "); if the service was repeated, add 76, 77 or 91 to row ",
+            rows_text(rows[line]),
+            ".",
         )
         return raw_findings(
-            line, code=code, related_code=code, message=message, suggestion=suggestion,
-            source="claim lines", related_line=related,
+            line,
+            code=code,
+            related_code=code,
+            message=message,
+            suggestion=suggestion,
+            source="claim lines",
+            related_line=related,
         )
 
 

@@ -45,7 +45,9 @@ class INP001(Rule):
         column = rejected["column"].fillna("").astype(str).reset_index(drop=True)
         where = pd.Series(np.where(column != "", " (column " + column + ")", ""), dtype=object)
         message = cat("ROW NOT CHECKED: ", reason, where, ".")
-        suggestion = cat("Correct row ", rows_text(rejected["row"].to_numpy()), " and check the file again.")
+        suggestion = cat(
+            "Correct row ", rows_text(rejected["row"].to_numpy()), " and check the file again."
+        )
         return raw_findings(
             np.full(len(rejected), -1, dtype=np.int64),
             row=rejected["row"].to_numpy(dtype=np.int64),
@@ -85,11 +87,27 @@ class INP002(Rule):
         code = pd.Series(context.cpt[line], dtype=object)
         mods = pd.Series(np.append(categories, "")[codes[line]], dtype=object).astype(str)
         message = cat(
-            "TOO MANY MODIFIERS: ", code, " has ", pd.Series(counts[codes[line]]).astype(str),
-            " modifiers (", mods, "); a claim line holds 4. Only the first 4 were checked.",
+            "TOO MANY MODIFIERS: ",
+            code,
+            " has ",
+            pd.Series(counts[codes[line]]).astype(str),
+            " modifiers (",
+            mods,
+            "); a claim line holds 4. Only the first 4 were checked.",
         )
-        suggestion = cat("Keep at most 4 modifiers on row ", rows_text(context.lines["row"].to_numpy()[line]), ".")
-        return raw_findings(line, code=code, modifier=mods, message=message, suggestion=suggestion, source="CMS-1500 claim form")
+        suggestion = cat(
+            "Keep at most 4 modifiers on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            ".",
+        )
+        return raw_findings(
+            line,
+            code=code,
+            modifier=mods,
+            message=message,
+            suggestion=suggestion,
+            source="CMS-1500 claim form",
+        )
 
 
 class INP003(Rule):
@@ -118,7 +136,8 @@ class INP003(Rule):
         if not len(categories):
             return no_findings()
         valid = np.array(
-            [c == "" or context.reference.place_of_service(c) is not None for c in categories] + [True]
+            [c == "" or context.reference.place_of_service(c) is not None for c in categories]
+            + [True]
         )
         line = np.flatnonzero(~valid[codes])
         if not len(line):
@@ -126,12 +145,17 @@ class INP003(Rule):
         pos = pd.Series(np.append(categories, "")[codes[line]], dtype=object).astype(str)
         message = cat("INVALID PLACE OF SERVICE: ", pos, " is not a CMS place-of-service code.")
         suggestion = cat(
-            "Correct the place of service on row ", rows_text(context.lines["row"].to_numpy()[line]),
+            "Correct the place of service on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
             " (2 digits, e.g. 11 office, 22 outpatient hospital).",
         )
         return raw_findings(
-            line, code=pd.Series(context.cpt[line], dtype=object), related_code=pos,
-            message=message, suggestion=suggestion, source=context.version_label(POS, ALL_SETTINGS),
+            line,
+            code=pd.Series(context.cpt[line], dtype=object),
+            related_code=pos,
+            message=message,
+            suggestion=suggestion,
+            source=context.version_label(POS, ALL_SETTINGS),
         )
 
 
@@ -156,11 +180,22 @@ class INP004(Rule):
         line = np.flatnonzero(context.lines["units"].to_numpy() < 1)
         if not len(line):
             return no_findings()
-        message = cat("ZERO UNITS: the line for ", pd.Series(context.cpt[line], dtype=object), " reports 0 units.")
-        suggestion = cat("Enter the units provided on row ", rows_text(context.lines["row"].to_numpy()[line]), ".")
+        message = cat(
+            "ZERO UNITS: the line for ",
+            pd.Series(context.cpt[line], dtype=object),
+            " reports 0 units.",
+        )
+        suggestion = cat(
+            "Enter the units provided on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            ".",
+        )
         return raw_findings(
-            line, code=pd.Series(context.cpt[line], dtype=object), message=message,
-            suggestion=suggestion, source="input file",
+            line,
+            code=pd.Series(context.cpt[line], dtype=object),
+            message=message,
+            suggestion=suggestion,
+            source="input file",
         )
 
 

@@ -24,7 +24,11 @@ def _lines_with(context: RuleContext, modifiers: tuple[str, ...] | list[str]) ->
     """``line, slot, modifier`` for each of ``modifiers`` on a line (first slot if repeated)."""
     wanted = set(modifiers)
     found = context.modifier_slot_where(lambda mods: mods.isin(wanted).to_numpy())
-    return found.drop_duplicates(["line", "modifier"]).sort_values(["line", "slot"]).reset_index(drop=True)
+    return (
+        found.drop_duplicates(["line", "modifier"])
+        .sort_values(["line", "slot"])
+        .reset_index(drop=True)
+    )
 
 
 def _indicator_findings(
@@ -52,16 +56,36 @@ def _indicator_findings(
     mod = found["modifier"]
     meaning = map_text(value, texts)
     message = cat(
-        verdict, ": ", mod, " on ", code, " — the fee schedule's ", label, " is ", value, " (",
-        meaning, ").",
+        verdict,
+        ": ",
+        mod,
+        " on ",
+        code,
+        " — the fee schedule's ",
+        label,
+        " is ",
+        value,
+        " (",
+        meaning,
+        ").",
     )
     advice = map_text(value, suggestions, suggestions.get("*", ""))
     suggestion = cat(
-        "Remove ", mod, " from ", code, " on row ", rows_text(context.lines["row"].to_numpy()[line]),
-        ". ", advice,
+        "Remove ",
+        mod,
+        " from ",
+        code,
+        " on row ",
+        rows_text(context.lines["row"].to_numpy()[line]),
+        ". ",
+        advice,
     )
     return raw_findings(
-        line, code=code, modifier=mod, message=message, suggestion=suggestion,
+        line,
+        code=code,
+        modifier=mod,
+        message=message,
+        suggestion=suggestion,
         source=status["source"].take(line).to_numpy(dtype=object),
     )
 
@@ -104,10 +128,20 @@ class MOD001(Rule):
         code = pd.Series(context.cpt[line], dtype=object)
         message = cat("INVALID MODIFIER: ", mod, reason, " (line code ", code, ")")
         suggestion = cat(
-            "Correct or remove modifier ", mod, " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]), ".",
+            "Correct or remove modifier ",
+            mod,
+            " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            ".",
         )
-        return raw_findings(line, code=code, modifier=mod, message=message, suggestion=suggestion, source="modifier list")
+        return raw_findings(
+            line,
+            code=code,
+            modifier=mod,
+            message=message,
+            suggestion=suggestion,
+            source="modifier list",
+        )
 
 
 class MOD002(Rule):
@@ -133,8 +167,13 @@ class MOD002(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ("26",), "pctc", {"0", "2", "3", "4", "5", "7", "8", "9"},
-            indicators.PCTC_TEXT, "PC/TC indicator", "MODIFIER NOT VALID FOR CODE",
+            context,
+            ("26",),
+            "pctc",
+            {"0", "2", "3", "4", "5", "7", "8", "9"},
+            indicators.PCTC_TEXT,
+            "PC/TC indicator",
+            "MODIFIER NOT VALID FOR CODE",
             {
                 "2": "The code is already professional-only.",
                 "4": "Bill the separate code that describes the professional component.",
@@ -164,8 +203,13 @@ class MOD003(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ("TC",), "pctc", {"0", "2", "3", "4", "5", "6", "7", "8", "9"},
-            indicators.PCTC_TEXT, "PC/TC indicator", "MODIFIER NOT VALID FOR CODE",
+            context,
+            ("TC",),
+            "pctc",
+            {"0", "2", "3", "4", "5", "6", "7", "8", "9"},
+            indicators.PCTC_TEXT,
+            "PC/TC indicator",
+            "MODIFIER NOT VALID FOR CODE",
             {
                 "3": "The code is already technical-only.",
                 "4": "Bill the separate code that describes the technical component.",
@@ -196,8 +240,13 @@ class MOD004(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ("50",), "bilat", {"0", "2", "3", "9"}, indicators.BILAT_TEXT,
-            "bilateral indicator", "MODIFIER NOT VALID FOR CODE",
+            context,
+            ("50",),
+            "bilat",
+            {"0", "2", "3", "9"},
+            indicators.BILAT_TEXT,
+            "bilateral indicator",
+            "MODIFIER NOT VALID FOR CODE",
             {
                 "2": "The code is bilateral by definition: one line, one unit.",
                 "3": "Report each side on its own line with RT and LT.",
@@ -227,8 +276,13 @@ class MOD005(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ("51",), "mult_proc", {"0", "9"}, indicators.MULT_PROC_TEXT,
-            "multiple-procedure indicator", "MODIFIER NOT APPLICABLE",
+            context,
+            ("51",),
+            "mult_proc",
+            {"0", "9"},
+            indicators.MULT_PROC_TEXT,
+            "multiple-procedure indicator",
+            "MODIFIER NOT APPLICABLE",
             {"*": "The multiple-procedure reduction does not apply to this code."},
         )
 
@@ -254,8 +308,13 @@ class MOD006(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ("62",), "co_surg", {"0", "9"}, indicators.CO_SURG_TEXT,
-            "co-surgeon indicator", "MODIFIER NOT PAYABLE FOR CODE",
+            context,
+            ("62",),
+            "co_surg",
+            {"0", "9"},
+            indicators.CO_SURG_TEXT,
+            "co-surgeon indicator",
+            "MODIFIER NOT PAYABLE FOR CODE",
             {"*": "Co-surgery is not paid for this code."},
         )
 
@@ -281,8 +340,13 @@ class MOD007(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ("66",), "team_surg", {"0", "9"}, indicators.TEAM_SURG_TEXT,
-            "team-surgery indicator", "MODIFIER NOT PAYABLE FOR CODE",
+            context,
+            ("66",),
+            "team_surg",
+            {"0", "9"},
+            indicators.TEAM_SURG_TEXT,
+            "team-surgery indicator",
+            "MODIFIER NOT PAYABLE FOR CODE",
             {"*": "Team surgery is not paid for this code."},
         )
 
@@ -307,8 +371,13 @@ class MOD008(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         return _indicator_findings(
-            context, ASSISTANT_MODIFIERS, "asst", {"1", "9"}, indicators.ASST_TEXT,
-            "assistant-at-surgery indicator", "ASSISTANT NOT PAID",
+            context,
+            ASSISTANT_MODIFIERS,
+            "asst",
+            {"1", "9"},
+            indicators.ASST_TEXT,
+            "assistant-at-surgery indicator",
+            "ASSISTANT NOT PAID",
             {"*": "An assistant at surgery is not paid for this code."},
         )
 
@@ -334,15 +403,21 @@ class MOD009(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         found = _indicator_findings(
-            context, ASSISTANT_MODIFIERS, "asst", {"0"}, indicators.ASST_TEXT,
-            "assistant-at-surgery indicator", "DOCUMENTATION NEEDED",
+            context,
+            ASSISTANT_MODIFIERS,
+            "asst",
+            {"0"},
+            indicators.ASST_TEXT,
+            "assistant-at-surgery indicator",
+            "DOCUMENTATION NEEDED",
             {"*": ""},
         )
         if found.empty:
             return found
         found["suggestion"] = cat(
             "Keep the documentation of why an assistant was medically necessary for ",
-            found["code"], "; without it the line is denied.",
+            found["code"],
+            "; without it the line is denied.",
         )
         return found
 
@@ -380,7 +455,11 @@ class MOD010(Rule):
         if found.empty:
             return no_findings()
         found["suggestion"] = cat(
-            "Keep the operative notes that support ", found["modifier"], " on ", found["code"], ".",
+            "Keep the operative notes that support ",
+            found["modifier"],
+            " on ",
+            found["code"],
+            ".",
         )
         return found
 
@@ -413,11 +492,29 @@ class MOD011(Rule):
         code = pd.Series(context.cpt[line], dtype=object)
         x_mod = x_found["modifier"].reset_index(drop=True)
         message = cat(
-            "59 WITH AN X MODIFIER: ", code, " carries both 59 and ", x_mod,
+            "59 WITH AN X MODIFIER: ",
+            code,
+            " carries both 59 and ",
+            x_mod,
             " — never report 59 and an X modifier on one line.",
         )
-        suggestion = cat("Remove 59 from ", code, " on row ", rows_text(context.lines["row"].to_numpy()[line]), "; keep ", x_mod, ".")
-        return raw_findings(line, code=code, modifier=cat("59+", x_mod), message=message, suggestion=suggestion, source="NCCI policy manual")
+        suggestion = cat(
+            "Remove 59 from ",
+            code,
+            " on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            "; keep ",
+            x_mod,
+            ".",
+        )
+        return raw_findings(
+            line,
+            code=code,
+            modifier=cat("59+", x_mod),
+            message=message,
+            suggestion=suggestion,
+            source="NCCI policy manual",
+        )
 
 
 class MOD012(Rule):
@@ -450,14 +547,27 @@ class MOD012(Rule):
         code = pd.Series(context.cpt[line], dtype=object)
         mod = found["modifier"]
         message = cat(
-            "MODIFIER FOR E/M ONLY: ", mod, " on ", code,
+            "MODIFIER FOR E/M ONLY: ",
+            mod,
+            " on ",
+            code,
             ", which is not an E/M code — 25 and 57 apply to evaluation and management visits.",
         )
         suggestion = cat(
-            "Move ", mod, " to the E/M line, or use the modifier that fits the procedure on row ",
-            rows_text(context.lines["row"].to_numpy()[line]), " (XE/XS/XP/XU or 59).",
+            "Move ",
+            mod,
+            " to the E/M line, or use the modifier that fits the procedure on row ",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            " (XE/XS/XP/XU or 59).",
         )
-        return raw_findings(line, code=code, modifier=mod, message=message, suggestion=suggestion, source="CPT modifier definitions")
+        return raw_findings(
+            line,
+            code=code,
+            modifier=mod,
+            message=message,
+            suggestion=suggestion,
+            source="CPT modifier definitions",
+        )
 
 
 class MOD013(Rule):
@@ -488,9 +598,31 @@ class MOD013(Rule):
         suggestion = cat(
             "Replace 59 with XE (separate encounter), XS (separate structure), XP (separate "
             "practitioner) or XU (unusual non-overlapping service) when one fits (row ",
-            rows_text(context.lines["row"].to_numpy()[line]), ").",
+            rows_text(context.lines["row"].to_numpy()[line]),
+            ").",
         )
-        return raw_findings(line, code=code, modifier="59", message=message, suggestion=suggestion, source="NCCI policy manual")
+        return raw_findings(
+            line,
+            code=code,
+            modifier="59",
+            message=message,
+            suggestion=suggestion,
+            source="NCCI policy manual",
+        )
 
 
-RULES = [MOD001, MOD002, MOD003, MOD004, MOD005, MOD006, MOD007, MOD008, MOD009, MOD010, MOD011, MOD012, MOD013]
+RULES = [
+    MOD001,
+    MOD002,
+    MOD003,
+    MOD004,
+    MOD005,
+    MOD006,
+    MOD007,
+    MOD008,
+    MOD009,
+    MOD010,
+    MOD011,
+    MOD012,
+    MOD013,
+]

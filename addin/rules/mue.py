@@ -66,16 +66,30 @@ class MUE001(Rule):
         mue = context.mue.iloc[over].reset_index(drop=True)
         n_units, n_limit = _text_int(units[over]), _text_int(limit[over])
         message = cat(
-            "UNITS OVER MUE: ", code, " has ", n_units, " units on this line; the MUE is ", n_limit,
-            " per line (", MAI_WORDS[1], "). All ", n_units, " units of the line are denied. "
-            "Rationale: ", mue["rationale"], ".",
+            "UNITS OVER MUE: ",
+            code,
+            " has ",
+            n_units,
+            " units on this line; the MUE is ",
+            n_limit,
+            " per line (",
+            MAI_WORDS[1],
+            "). All ",
+            n_units,
+            " units of the line are denied. Rationale: ",
+            mue["rationale"],
+            ".",
         )
         suggestion = cat(
-            "Correct the units to at most ", n_limit, " per line. If more were provided at "
+            "Correct the units to at most ",
+            n_limit,
+            " per line. If more were provided at "
             "separate sites or sessions, report them on separate lines with the modifier that "
             "makes each distinct (76, 77, anatomic, XE/XS/XP/XU or 59) and keep the records.",
         )
-        return raw_findings(over, code=code, message=message, suggestion=suggestion, source=mue["source"])
+        return raw_findings(
+            over, code=code, message=message, suggestion=suggestion, source=mue["source"]
+        )
 
 
 def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
@@ -86,7 +100,10 @@ def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
         return no_findings()
     lines = context.lines
     codes = lines["cpt"].cat.codes.to_numpy(dtype=np.int64)
-    key = lines["group"].to_numpy()[candidate] * (len(lines["cpt"].cat.categories) + 1) + codes[candidate]
+    key = (
+        lines["group"].to_numpy()[candidate] * (len(lines["cpt"].cat.categories) + 1)
+        + codes[candidate]
+    )
     key_ids, _ = pd.factorize(key)
     units = lines["units"].to_numpy()[candidate]
     total = np.bincount(key_ids, weights=units).astype(np.int64)
@@ -109,26 +126,52 @@ def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
     related = np.where(first_line[k] != line, first_line[k], -1)
     first_row = rows_text(lines["row"].to_numpy()[np.maximum(first_line[k], 0)])
     message = cat(
-        "UNITS OVER MUE: ", code, " totals ", n_total, " units for this patient, provider and "
-        "date (", _text_int(line_count[k]), " line(s) on ", _text_int(claim_count[k]),
-        " claim(s), this line ", _text_int(lines["units"].to_numpy()[line]), "); the MUE is ",
-        n_limit, " per day (", MAI_WORDS[wanted_mai], "). All ", n_total,
-        " units of that date are denied. Rationale: ", mue["rationale"], ".",
+        "UNITS OVER MUE: ",
+        code,
+        " totals ",
+        n_total,
+        " units for this patient, provider and date (",
+        _text_int(line_count[k]),
+        " line(s) on ",
+        _text_int(claim_count[k]),
+        " claim(s), this line ",
+        _text_int(lines["units"].to_numpy()[line]),
+        "); the MUE is ",
+        n_limit,
+        " per day (",
+        MAI_WORDS[wanted_mai],
+        "). All ",
+        n_total,
+        " units of that date are denied. Rationale: ",
+        mue["rationale"],
+        ".",
     )
     if wanted_mai == 2:
         suggestion = cat(
-            "Correct the units: bill at most ", n_limit, " units of ", code,
+            "Correct the units: bill at most ",
+            n_limit,
+            " units of ",
+            code,
             " for this patient and date across all lines and claims (first line: row ",
-            first_row, ").",
+            first_row,
+            ").",
         )
     else:
         suggestion = cat(
-            "Check the units. If more than ", n_limit, " were medically necessary, expect the "
+            "Check the units. If more than ",
+            n_limit,
+            " were medically necessary, expect the "
             "denial of all units and appeal with the medical records; otherwise correct the "
-            "units (first line: row ", first_row, ").",
+            "units (first line: row ",
+            first_row,
+            ").",
         )
     return raw_findings(
-        line, code=code, message=message, suggestion=suggestion, source=mue["source"],
+        line,
+        code=code,
+        message=message,
+        suggestion=suggestion,
+        source=mue["source"],
         related_line=related,
     )
 

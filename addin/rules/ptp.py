@@ -61,7 +61,9 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
     code_ids = context.lines["cpt"].cat.codes.to_numpy(dtype=np.int64)
     ncodes = max(len(context.lines["cpt"].cat.categories), 1) + 1
     day_ids, day_uniques = pd.factorize(context.lines["day"].to_numpy()[line_a])
-    key = ((code_ids[line_a] + 1) * ncodes + code_ids[line_b] + 1) * max(len(day_uniques), 1) + day_ids
+    key = ((code_ids[line_a] + 1) * ncodes + code_ids[line_b] + 1) * max(
+        len(day_uniques), 1
+    ) + day_ids
     pair_ids, unique_keys = pd.factorize(key)
     first = np.zeros(len(unique_keys), dtype=np.int64)
     first[pair_ids] = np.arange(len(pair_ids))  # one pair standing for each distinct key
@@ -135,9 +137,7 @@ def _apply_bypass(context: RuleContext, edits: pd.DataFrame) -> pd.DataFrame:
     same_sites = np.full(n_edits, "", dtype=object)
     pending = np.flatnonzero(anatomic_present & ~(on_1 | on_2))
     if len(pending):
-        cand = pd.DataFrame(
-            {"edit": pending, "line_1": line_1[pending], "line_2": line_2[pending]}
-        )
+        cand = pd.DataFrame({"edit": pending, "line_1": line_1[pending], "line_2": line_2[pending]})
         side_2 = cand.merge(
             anatomic.rename(columns={"line": "line_2", "modifier": "mod_2", "slot": "slot_2"}),
             on="line_2",
@@ -203,7 +203,9 @@ def _rows(context: RuleContext, lines: np.ndarray) -> pd.Series:
     return rows_text(context.lines["row"].to_numpy()[lines])
 
 
-def _findings(context: RuleContext, edits: pd.DataFrame, message, suggestion, modifier) -> pd.DataFrame:
+def _findings(
+    context: RuleContext, edits: pd.DataFrame, message, suggestion, modifier
+) -> pd.DataFrame:
     return raw_findings(
         edits["line_2"].to_numpy(),
         code=edits["column_2"],
@@ -249,13 +251,26 @@ class PTP001(Rule):
         row_1 = _rows(context, edits["line_1"].to_numpy())
         row_2 = _rows(context, edits["line_2"].to_numpy())
         message = cat(
-            "CONFLICT, not bypassable: ", edits["column_2"], " (Column 2) is denied when billed with ",
-            edits["column_1"], " (Column 1, row ", row_1,
+            "CONFLICT, not bypassable: ",
+            edits["column_2"],
+            " (Column 2) is denied when billed with ",
+            edits["column_1"],
+            " (Column 1, row ",
+            row_1,
             ") for the same patient, provider and date. Modifier indicator ",
-            MODIFIER_INDICATOR_TEXT[0], ". Rationale: ", edits["rationale"], ". ", _window(edits),
+            MODIFIER_INDICATOR_TEXT[0],
+            ". Rationale: ",
+            edits["rationale"],
+            ". ",
+            _window(edits),
         )
         suggestion = cat(
-            "Report ", edits["column_1"], " only: remove ", edits["column_2"], " (row ", row_2,
+            "Report ",
+            edits["column_1"],
+            " only: remove ",
+            edits["column_2"],
+            " (row ",
+            row_2,
             "), unless the services were on different dates or for different patients.",
         )
         return _findings(context, edits, message, suggestion, "")
@@ -302,26 +317,50 @@ class PTP002(Rule):
         em_1 = context.is_em[line_1] & ~em_2
         target_code = np.where(em_1, edits["column_1"], edits["column_2"])
         target_row = np.where(em_1, row_1, row_2)
-        modifier_text = np.where(em_2 | em_1, EM_SUGGESTION, f"the X modifier that fits — {X_SUGGESTION} — or 59 if none fits")
+        modifier_text = np.where(
+            em_2 | em_1,
+            EM_SUGGESTION,
+            f"the X modifier that fits — {X_SUGGESTION} — or 59 if none fits",
+        )
         modifier = np.where(em_2 | em_1, "25", "XE/XS/XP/XU/59")
         same = edits["same_sites"].astype(str)
         site_note = choose(
             [same.to_numpy() != "", edits["anatomic_present"].to_numpy(dtype=bool)],
             [
-                cat("Both lines name the same site (", same, "): anatomic modifiers bypass only for different sites. "),
+                cat(
+                    "Both lines name the same site (",
+                    same,
+                    "): anatomic modifiers bypass only for different sites. ",
+                ),
                 "An anatomic modifier bypasses only when both lines name different sites of one family. ",
             ],
         )
         message = cat(
-            "CONFLICT, bypassable: ", edits["column_2"], " (Column 2) is denied when billed with ",
-            edits["column_1"], " (Column 1, row ", row_1,
+            "CONFLICT, bypassable: ",
+            edits["column_2"],
+            " (Column 2) is denied when billed with ",
+            edits["column_1"],
+            " (Column 1, row ",
+            row_1,
             ") for the same patient, provider and date unless a modifier shows a distinct service. "
-            "Modifier indicator ", MODIFIER_INDICATOR_TEXT[1], ". ", site_note,
-            "Rationale: ", edits["rationale"], ". ", _window(edits),
+            "Modifier indicator ",
+            MODIFIER_INDICATOR_TEXT[1],
+            ". ",
+            site_note,
+            "Rationale: ",
+            edits["rationale"],
+            ". ",
+            _window(edits),
         )
         suggestion = cat(
-            "If the services were distinct and the record supports it, append ", modifier_text,
-            " to ", target_code, " on row ", target_row, ". Otherwise report ", edits["column_1"],
+            "If the services were distinct and the record supports it, append ",
+            modifier_text,
+            " to ",
+            target_code,
+            " on row ",
+            target_row,
+            ". Otherwise report ",
+            edits["column_1"],
             " only.",
         )
         return _findings(context, edits, message, suggestion, modifier)
@@ -363,14 +402,36 @@ class PTP003(Rule):
         mod_code = np.where(on_1, edits["column_1"], edits["column_2"])
         mod_row = np.where(on_1, row_1, row_2)
         message = cat(
-            "BYPASSED: ", edits["column_1"], " (Column 1, row ", row_1, ") and ", edits["column_2"],
-            " (Column 2) have an NCCI edit, bypassed by modifier ", edits["bypass_modifier"],
-            " on ", mod_code, " (row ", mod_row, "). Modifier indicator ", MODIFIER_INDICATOR_TEXT[1],
-            ". Rationale: ", edits["rationale"], ". ", _window(edits),
+            "BYPASSED: ",
+            edits["column_1"],
+            " (Column 1, row ",
+            row_1,
+            ") and ",
+            edits["column_2"],
+            " (Column 2) have an NCCI edit, bypassed by modifier ",
+            edits["bypass_modifier"],
+            " on ",
+            mod_code,
+            " (row ",
+            mod_row,
+            "). Modifier indicator ",
+            MODIFIER_INDICATOR_TEXT[1],
+            ". Rationale: ",
+            edits["rationale"],
+            ". ",
+            _window(edits),
         )
         best = choose(
             [on_1],
-            [cat(" Best practice is Column 2: put the modifier on ", edits["column_2"], " (row ", row_2, ").")],
+            [
+                cat(
+                    " Best practice is Column 2: put the modifier on ",
+                    edits["column_2"],
+                    " (row ",
+                    row_2,
+                    ").",
+                )
+            ],
         )
         suggestion = cat("Keep the documentation that supports a distinct service.", best)
         return _findings(context, edits, message, suggestion, edits["bypass_modifier"])

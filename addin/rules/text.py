@@ -22,7 +22,11 @@ def as_text(values: object, length: int | None = None) -> pd.Series:
 def cat(*parts: object) -> pd.Series:
     """Concatenate text parts element-wise; scalars repeat, columns must have one length."""
     length = next(
-        (len(p) for p in parts if isinstance(p, (pd.Series, np.ndarray, list, pd.Index, pd.Categorical))),
+        (
+            len(p)
+            for p in parts
+            if isinstance(p, (pd.Series, np.ndarray, list, pd.Index, pd.Categorical))
+        ),
         None,
     )
     if length is None:
