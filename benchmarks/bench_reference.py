@@ -30,7 +30,14 @@ PTP_FILE = SHARED_CMS / "ptp" / "ncci_ptp_practitioner_2024q3.derived.csv.gz"
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB."""
+    """Peak resident memory of this process in MB (VmHWM: unlike ru_maxrss it is not
+    inherited from the parent across fork/exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

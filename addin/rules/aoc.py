@@ -15,8 +15,9 @@ import pandas as pd
 
 from addin.reference.models import ADDON_TYPE_TEXT
 from addin.reference.schema import ALL_SETTINGS, AOC, CONTRACTOR_DEFINED_PRIMARY
-from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
+from addin.rules.hits import Hits
 from addin.rules.text import cat
 
 #: How many listed primaries a message names before "…".
@@ -218,9 +219,10 @@ def primaries_text(context: RuleContext, lines: np.ndarray) -> pd.Series:
     )
 
 
-def _base(context: RuleContext, addons: pd.DataFrame) -> pd.Series:
-    code = pd.Series(context.cpt[addons["line"].to_numpy()], dtype=object)
-    return code
+def _addon_hits(context: RuleContext, keep: pd.Series) -> tuple[Hits, pd.DataFrame]:
+    """The add-on lines of :attr:`RuleContext.addons` where ``keep`` holds, and their rows."""
+    addons = context.addons[keep]
+    return Hits(context, addons["line"]), addons
 
 
 class AOC001(Rule):
@@ -248,11 +250,13 @@ class AOC001(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         addons = context.addons
-        addons = addons[(addons["edit_type"] == 1) & ~addons["listed_present"].astype(bool)]
-        if addons.empty:
+        hits, addons = _addon_hits(
+            context, (addons["edit_type"] == 1) & ~addons["listed_present"].astype(bool)
+        )
+        if not hits:
             return no_findings()
-        code = _base(context, addons)
-        primaries = primaries_text(context, addons["line"].to_numpy())
+        code = hits.code
+        primaries = primaries_text(context, hits.line)
         message = cat(
             "ADD-ON WITHOUT PRIMARY: ",
             code,
@@ -270,13 +274,7 @@ class AOC001(Rule):
             primaries,
             ") on the same date by the same provider, or remove it.",
         )
-        return raw_findings(
-            addons["line"],
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=addons["source"],
-        )
+        return hits.findings(message=message, suggestion=suggestion, source=addons["source"])
 
 
 class AOC002(Rule):
@@ -302,14 +300,15 @@ class AOC002(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         addons = context.addons
-        addons = addons[
+        hits, addons = _addon_hits(
+            context,
             (addons["edit_type"] == 3)
             & ~addons["listed_present"].astype(bool)
-            & addons["other_procedure"].astype(bool)
-        ]
-        if addons.empty:
+            & addons["other_procedure"].astype(bool),
+        )
+        if not hits:
             return no_findings()
-        code = _base(context, addons)
+        code = hits.code
         message = cat(
             "ADD-ON, NO LISTED PRIMARY: ",
             code,
@@ -317,7 +316,7 @@ class AOC002(Rule):
             ADDON_TYPE_TEXT[3],
             ") and none of the listed primaries is billed for this patient, provider and date. "
             "Listed primaries: ",
-            primaries_text(context, addons["line"].to_numpy()),
+            primaries_text(context, hits.line),
             ".",
         )
         suggestion = cat(
@@ -325,13 +324,7 @@ class AOC002(Rule):
             code,
             "; bill a listed primary when that is what was performed.",
         )
-        return raw_findings(
-            addons["line"],
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=addons["source"],
-        )
+        return hits.findings(message=message, suggestion=suggestion, source=addons["source"])
 
 
 class AOC003(Rule):
@@ -356,10 +349,12 @@ class AOC003(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         addons = context.addons
-        addons = addons[(addons["edit_type"] == 2) & addons["other_procedure"].astype(bool)]
-        if addons.empty:
+        hits, addons = _addon_hits(
+            context, (addons["edit_type"] == 2) & addons["other_procedure"].astype(bool)
+        )
+        if not hits:
             return no_findings()
-        code = _base(context, addons)
+        code = hits.code
         message = cat(
             "ADD-ON, CONTRACTOR-DEFINED PRIMARY: ",
             code,
@@ -373,13 +368,7 @@ class AOC003(Rule):
             " adds on to is billed on the same date "
             "by the same provider and that your contractor accepts it.",
         )
-        return raw_findings(
-            addons["line"],
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=addons["source"],
-        )
+        return hits.findings(message=message, suggestion=suggestion, source=addons["source"])
 
 
 class AOC004(Rule):
@@ -404,14 +393,15 @@ class AOC004(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         addons = context.addons
-        addons = addons[
+        hits, addons = _addon_hits(
+            context,
             addons["edit_type"].isin([2, 3])
             & ~addons["listed_present"].astype(bool)
-            & ~addons["other_procedure"].astype(bool)
-        ]
-        if addons.empty:
+            & ~addons["other_procedure"].astype(bool),
+        )
+        if not hits:
             return no_findings()
-        code = _base(context, addons)
+        code = hits.code
         type_text = addons["edit_type"].map(ADDON_TYPE_TEXT).astype(str).reset_index(drop=True)
         message = cat(
             "ADD-ON BILLED ALONE: ",
@@ -425,13 +415,7 @@ class AOC004(Rule):
             code,
             " on the same date by the same provider, or remove it.",
         )
-        return raw_findings(
-            addons["line"],
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=addons["source"],
-        )
+        return hits.findings(message=message, suggestion=suggestion, source=addons["source"])
 
 
 RULES = [AOC001, AOC002, AOC003, AOC004]

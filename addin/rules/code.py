@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from addin.reference import indicators
-from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
-from addin.rules.text import cat, iso_dates, rows_text
+from addin.rules.hits import Hits
+from addin.rules.text import cat, iso_dates
 
 CATEGORY_II = "CPT Category II"
 #: Statuses that mean "not paid under the physician fee schedule" but paid under another
@@ -22,8 +22,8 @@ def _status(context: RuleContext) -> pd.DataFrame:
     return context.code_status
 
 
-def _source(status: pd.DataFrame, line: np.ndarray, fallback: str) -> pd.Series:
-    source = pd.Series(status["source"].take(line).to_numpy(dtype=object)).fillna("").astype(str)
+def _source(status: pd.DataFrame, hits: Hits, fallback: str) -> pd.Series:
+    source = pd.Series(hits.take(status["source"])).fillna("").astype(str)
     return source.where(source != "", fallback)
 
 
@@ -49,23 +49,22 @@ class COD001(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(status["category"].isna().to_numpy())
-        if not len(line):
+        hits = Hits.where(context, status["category"].isna().to_numpy())
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
             'BAD CODE FORMAT: "',
-            code,
+            hits.code,
             '" is not a CPT or HCPCS code (5 digits, 4 digits + '
             "F/T/U/A/M, or a letter + 4 digits).",
         )
         suggestion = cat(
             "Correct the code on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             "; modifiers go in the modifier column.",
         )
-        return raw_findings(
-            line, code=code, message=message, suggestion=suggestion, source="CPT/HCPCS code formats"
+        return hits.findings(
+            message=message, suggestion=suggestion, source="CPT/HCPCS code formats"
         )
 
 
@@ -91,30 +90,25 @@ class COD002(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(
-            status["category"].notna().to_numpy() & ~status["known"].to_numpy(dtype=bool)
+        hits = Hits.where(
+            context, status["category"].notna().to_numpy() & ~status["known"].to_numpy(dtype=bool)
         )
-        if not len(line):
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
             "UNKNOWN CODE: ",
-            code,
+            hits.code,
             " is not in the loaded reference tables (fee schedule, HCPCS, MUE).",
         )
         suggestion = cat(
             "Check ",
-            code,
+            hits.code,
             " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             "; if it is right, import the current CMS tables (cpt-addin data import).",
         )
-        return raw_findings(
-            line,
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source="loaded reference tables",
+        return hits.findings(
+            message=message, suggestion=suggestion, source="loaded reference tables"
         )
 
 
@@ -138,22 +132,18 @@ class COD003(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(
-            status["known"].to_numpy(dtype=bool) & ~status["active"].to_numpy(dtype=bool)
+        hits = Hits.where(
+            context, status["known"].to_numpy(dtype=bool) & ~status["active"].to_numpy(dtype=bool)
         )
-        if not len(line):
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
-        reason = pd.Series(status["inactive_reason"].take(line).to_numpy(dtype=object)).astype(str)
-        dos = iso_dates(context.lines["dos"].to_numpy()[line])
+        code = hits.code
+        reason = pd.Series(hits.take(status["inactive_reason"])).astype(str)
+        dos = iso_dates(context.lines["dos"].to_numpy()[hits.line])
         message = cat("CODE NOT ACTIVE: ", code, " is not valid on ", dos, " (", reason, ").")
         suggestion = cat("Bill the code valid on ", dos, " in place of ", code, ".")
-        return raw_findings(
-            line,
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=_source(status, line, "HCPCS Level II"),
+        return hits.findings(
+            message=message, suggestion=suggestion, source=_source(status, hits, "HCPCS Level II")
         )
 
 
@@ -186,29 +176,27 @@ class COD004(Rule):
         not_payable = (
             indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS - PAID_ELSEWHERE - TRACKING
         )
-        line = np.flatnonzero(
+        hits = Hits.where(
+            context,
             status["status"].isin(sorted(not_payable)).to_numpy(dtype=bool)
             & status["active"].to_numpy(dtype=bool)
-            & ~(status["category"] == CATEGORY_II).to_numpy(dtype=bool)
+            & ~(status["category"] == CATEGORY_II).to_numpy(dtype=bool),
         )
-        if not len(line):
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
-        letter = pd.Series(status["status"].take(line).to_numpy(dtype=object)).astype(str)
+        letter = pd.Series(hits.take(status["status"])).astype(str)
         text = letter.map(indicators.STATUS_TEXT).fillna("").astype(str)
-        message = cat("NOT PAYABLE: ", code, " has fee-schedule status ", letter, " (", text, ").")
+        message = cat(
+            "NOT PAYABLE: ", hits.code, " has fee-schedule status ", letter, " (", text, ")."
+        )
         suggestion = cat(
             "Check how the payer wants ",
-            code,
+            hits.code,
             " reported: bill the payable code if one "
             "applies, or obtain an ABN when the patient will pay.",
         )
-        return raw_findings(
-            line,
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=_source(status, line, "fee schedule"),
+        return hits.findings(
+            message=message, suggestion=suggestion, source=_source(status, hits, "fee schedule")
         )
 
 
@@ -233,22 +221,22 @@ class COD005(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(
+        hits = Hits.where(
+            context,
             (status["category"] == CATEGORY_II).to_numpy(dtype=bool)
             | (
                 status["status"].isin(sorted(TRACKING)).to_numpy(dtype=bool)
                 & status["active"].to_numpy(dtype=bool)
-            )
+            ),
         )
-        if not len(line):
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
-            "TRACKING ONLY: ", code, " is a CPT Category II code (performance measure), never paid."
+            "TRACKING ONLY: ",
+            hits.code,
+            " is a CPT Category II code (performance measure), never paid.",
         )
-        return raw_findings(
-            line,
-            code=code,
+        return hits.findings(
             message=message,
             suggestion="Report it for quality measures at the charge your payer asks; expect no payment.",
             source="CPT code formats",
@@ -276,26 +264,23 @@ class COD006(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
-        line = np.flatnonzero(
-            (status["status"] == "T").to_numpy(dtype=bool) & (context.group_sizes > 1)
+        hits = Hits.where(
+            context, (status["status"] == "T").to_numpy(dtype=bool) & (context.group_sizes > 1)
         )
-        if not len(line):
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
         message = cat(
             "PAID ONLY ALONE: ",
-            code,
+            hits.code,
             " has fee-schedule status T (",
             indicators.STATUS_TEXT["T"],
             ") and other services are billed that day.",
         )
-        suggestion = cat("Expect no payment for ", code, " when another service is paid that day.")
-        return raw_findings(
-            line,
-            code=code,
-            message=message,
-            suggestion=suggestion,
-            source=_source(status, line, "fee schedule"),
+        suggestion = cat(
+            "Expect no payment for ", hits.code, " when another service is paid that day."
+        )
+        return hits.findings(
+            message=message, suggestion=suggestion, source=_source(status, hits, "fee schedule")
         )
 
 

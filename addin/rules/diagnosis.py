@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from addin.reference.icd10 import SOURCE as ICD10_SOURCE
-from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
-from addin.rules.text import cat, rows_text
+from addin.rules.hits import Hits
+from addin.rules.text import cat
 
 
 def _dx_long(context: RuleContext) -> pd.DataFrame:
@@ -66,13 +67,25 @@ def _split_dx(context: RuleContext) -> pd.DataFrame:
     )
 
 
-def _per_line(context: RuleContext, bad: pd.DataFrame) -> pd.DataFrame:
-    """``line, category, dx`` for each line whose dx cell holds one of the ``bad`` codes."""
+def _lines_with(context: RuleContext, bad: pd.DataFrame) -> tuple[Hits, pd.Series]:
+    """The lines whose dx cell holds one of the ``bad`` rows of :func:`_dx_long`, and its dx."""
     codes = context.lines["dx"].cat.codes.to_numpy(dtype=np.int64)
     wanted = np.isin(codes, bad["category"].to_numpy())
     lines = pd.DataFrame({"line": np.flatnonzero(wanted), "category": codes[wanted]})
-    return (
-        lines.merge(bad, on="category").sort_values(["line"], kind="stable").reset_index(drop=True)
+    found = (
+        lines.merge(bad[["category", "dx"]], on="category")
+        .sort_values(["line"], kind="stable")
+        .reset_index(drop=True)
+    )
+    return Hits(context, found["line"].to_numpy()), found["dx"].astype(str)
+
+
+def _dx_findings(
+    hits: Hits, dx: pd.Series, message: pd.Series, suggestion: pd.Series
+) -> pd.DataFrame:
+    """DX002/DX003 findings: the line's code, the diagnosis as related code."""
+    return hits.findings(
+        related_code=dx, message=message, suggestion=suggestion, source=ICD10_SOURCE
     )
 
 
@@ -99,22 +112,12 @@ class DX001(Rule):
         mapping = context.meta.get("column_mapping")
         if mapping is not None and "dx" not in mapping:
             return no_findings()
-        dx = context.lines["dx"]
-        line = np.flatnonzero((dx == "").to_numpy(dtype=bool))
-        if not len(line):
+        hits = Hits.where(context, (context.lines["dx"] == "").to_numpy(dtype=bool))
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
-        message = cat("NO DIAGNOSIS: the line for ", code, " has no ICD-10-CM diagnosis.")
-        suggestion = cat(
-            "Add the diagnosis that supports ",
-            code,
-            " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
-            ".",
-        )
-        return raw_findings(
-            line, code=code, message=message, suggestion=suggestion, source=ICD10_SOURCE
-        )
+        message = cat("NO DIAGNOSIS: the line for ", hits.code, " has no ICD-10-CM diagnosis.")
+        suggestion = cat("Add the diagnosis that supports ", hits.code, " on row ", hits.rows, ".")
+        return hits.findings(message=message, suggestion=suggestion, source=ICD10_SOURCE)
 
 
 class DX002(Rule):
@@ -140,25 +143,16 @@ class DX002(Rule):
         bad = long[~long["valid"]]
         if bad.empty:
             return no_findings()
-        found = _per_line(context, bad[["category", "dx"]])
-        line = found["line"].to_numpy()
-        dx = found["dx"].astype(str)
+        hits, dx = _lines_with(context, bad)
         message = cat("INVALID DIAGNOSIS: ", dx, " is not an ICD-10-CM code.")
         suggestion = cat(
             "Correct ",
             dx,
             " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             " from the ICD-10-CM code book.",
         )
-        return raw_findings(
-            line,
-            code=pd.Series(context.cpt[line], dtype=object),
-            related_code=dx,
-            message=message,
-            suggestion=suggestion,
-            source=ICD10_SOURCE,
-        )
+        return _dx_findings(hits, dx, message, suggestion)
 
 
 class DX003(Rule):
@@ -185,9 +179,7 @@ class DX003(Rule):
         bad = long[long["valid"] & ~long["billable"]]
         if bad.empty:
             return no_findings()
-        found = _per_line(context, bad[["category", "dx"]])
-        line = found["line"].to_numpy()
-        dx = found["dx"].astype(str)
+        hits, dx = _lines_with(context, bad)
         message = cat(
             "DIAGNOSIS NOT BILLABLE: ",
             dx,
@@ -197,17 +189,10 @@ class DX003(Rule):
             "Replace ",
             dx,
             " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             " with the most specific code the record supports.",
         )
-        return raw_findings(
-            line,
-            code=pd.Series(context.cpt[line], dtype=object),
-            related_code=dx,
-            message=message,
-            suggestion=suggestion,
-            source=ICD10_SOURCE,
-        )
+        return _dx_findings(hits, dx, message, suggestion)
 
 
 RULES = [DX001, DX002, DX003]

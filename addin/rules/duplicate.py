@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
-from addin.rules.text import cat, rows_text
+from addin.rules.hits import Hits, line_rows
+from addin.rules.text import cat
 from addin.verdicts import X_MODIFIERS
 
 #: Modifiers that make a second line of the same code a separate service.
@@ -76,32 +77,30 @@ class DUP001(Rule):
         line = np.flatnonzero(later & ~context.has_modifier(DISTINCT_MODIFIERS))
         if not len(line):
             return no_findings()
+        hits = Hits(context, line)
         related = first_line[line]
-        rows = lines["row"].to_numpy()
-        code = pd.Series(context.cpt[line], dtype=object)
+        first_row = line_rows(context, related)
         same_claim = lines["claim_id"].to_numpy()[line] == lines["claim_id"].to_numpy()[related]
         where = np.where(same_claim, "on the same claim", "on another claim")
         message = cat(
             "DUPLICATE LINE: ",
-            code,
+            hits.code,
             " is billed again for the same patient, provider and date ",
             "(first on row ",
-            rows_text(rows[related]),
+            first_row,
             ", ",
             where,
             ") without a repeat or distinct-service modifier (76, 77, 91, 59, XE/XS/XP/XU).",
         )
         suggestion = cat(
             "Remove the duplicate line (or raise the units on row ",
-            rows_text(rows[related]),
+            first_row,
             "); if the service was repeated, add 76, 77 or 91 to row ",
-            rows_text(rows[line]),
+            hits.rows,
             ".",
         )
-        return raw_findings(
-            line,
-            code=code,
-            related_code=code,
+        return hits.findings(
+            related_code=hits.code,
             message=message,
             suggestion=suggestion,
             source="claim lines",

@@ -12,9 +12,15 @@ import pandas as pd
 from addin.reference.schema import ALL_SETTINGS, POS
 from addin.rules.base import Rule, no_findings, raw_findings
 from addin.rules.context import RuleContext, code_categories
+from addin.rules.hits import Hits
 from addin.rules.text import cat, rows_text
 
 MAX_MODIFIERS = 4
+
+
+def _cells(categories: np.ndarray, codes: np.ndarray, hits: Hits) -> pd.Series:
+    """The cell text (see :func:`code_categories`) of each flagged line."""
+    return pd.Series(np.append(categories, "")[codes[hits.line]], dtype=object).astype(str)
 
 
 class INP001(Rule):
@@ -81,32 +87,22 @@ class INP002(Rule):
         if not len(categories):
             return no_findings()
         counts = np.array([len([m for m in str(c).split(",") if m]) for c in categories] + [0])
-        line = np.flatnonzero(counts[codes] > MAX_MODIFIERS)
-        if not len(line):
+        hits = Hits.where(context, counts[codes] > MAX_MODIFIERS)
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
-        mods = pd.Series(np.append(categories, "")[codes[line]], dtype=object).astype(str)
+        mods = _cells(categories, codes, hits)
         message = cat(
             "TOO MANY MODIFIERS: ",
-            code,
+            hits.code,
             " has ",
-            pd.Series(counts[codes[line]]).astype(str),
+            pd.Series(counts[codes[hits.line]]).astype(str),
             " modifiers (",
             mods,
             "); a claim line holds 4. Only the first 4 were checked.",
         )
-        suggestion = cat(
-            "Keep at most 4 modifiers on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
-            ".",
-        )
-        return raw_findings(
-            line,
-            code=code,
-            modifier=mods,
-            message=message,
-            suggestion=suggestion,
-            source="CMS-1500 claim form",
+        suggestion = cat("Keep at most 4 modifiers on row ", hits.rows, ".")
+        return hits.findings(
+            modifier=mods, message=message, suggestion=suggestion, source="CMS-1500 claim form"
         )
 
 
@@ -139,19 +135,17 @@ class INP003(Rule):
             [c == "" or context.reference.place_of_service(c) is not None for c in categories]
             + [True]
         )
-        line = np.flatnonzero(~valid[codes])
-        if not len(line):
+        hits = Hits.where(context, ~valid[codes])
+        if not hits:
             return no_findings()
-        pos = pd.Series(np.append(categories, "")[codes[line]], dtype=object).astype(str)
+        pos = _cells(categories, codes, hits)
         message = cat("INVALID PLACE OF SERVICE: ", pos, " is not a CMS place-of-service code.")
         suggestion = cat(
             "Correct the place of service on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             " (2 digits, e.g. 11 office, 22 outpatient hospital).",
         )
-        return raw_findings(
-            line,
-            code=pd.Series(context.cpt[line], dtype=object),
+        return hits.findings(
             related_code=pos,
             message=message,
             suggestion=suggestion,
@@ -177,26 +171,12 @@ class INP004(Rule):
     severity = "error"
 
     def check(self, context: RuleContext) -> pd.DataFrame:
-        line = np.flatnonzero(context.lines["units"].to_numpy() < 1)
-        if not len(line):
+        hits = Hits.where(context, context.lines["units"].to_numpy() < 1)
+        if not hits:
             return no_findings()
-        message = cat(
-            "ZERO UNITS: the line for ",
-            pd.Series(context.cpt[line], dtype=object),
-            " reports 0 units.",
-        )
-        suggestion = cat(
-            "Enter the units provided on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
-            ".",
-        )
-        return raw_findings(
-            line,
-            code=pd.Series(context.cpt[line], dtype=object),
-            message=message,
-            suggestion=suggestion,
-            source="input file",
-        )
+        message = cat("ZERO UNITS: the line for ", hits.code, " reports 0 units.")
+        suggestion = cat("Enter the units provided on row ", hits.rows, ".")
+        return hits.findings(message=message, suggestion=suggestion, source="input file")
 
 
 RULES = [INP001, INP002, INP003, INP004]

@@ -7,14 +7,17 @@ it is unknown).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
 from addin.codes import is_valid_modifier_format
 from addin.reference import indicators
-from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
-from addin.rules.text import cat, map_text, rows_text
+from addin.rules.hits import Hits
+from addin.rules.text import cat, map_text
 from addin.verdicts import X_MODIFIERS
 
 ASSISTANT_MODIFIERS = ("80", "81", "82", "AS")
@@ -31,62 +34,66 @@ def _lines_with(context: RuleContext, modifiers: tuple[str, ...] | list[str]) ->
     )
 
 
+class Indicator(NamedTuple):
+    """A fee-schedule indicator: its ``code_status`` column, value meanings, and name."""
+
+    column: str
+    texts: dict[str, str]
+    label: str
+
+
+PCTC = Indicator("pctc", indicators.PCTC_TEXT, "PC/TC indicator")
+BILAT = Indicator("bilat", indicators.BILAT_TEXT, "bilateral indicator")
+MULT_PROC = Indicator("mult_proc", indicators.MULT_PROC_TEXT, "multiple-procedure indicator")
+CO_SURG = Indicator("co_surg", indicators.CO_SURG_TEXT, "co-surgeon indicator")
+TEAM_SURG = Indicator("team_surg", indicators.TEAM_SURG_TEXT, "team-surgery indicator")
+ASST = Indicator("asst", indicators.ASST_TEXT, "assistant-at-surgery indicator")
+
+
 def _indicator_findings(
     context: RuleContext,
     modifiers: tuple[str, ...],
-    column: str,
+    indicator: Indicator,
     bad_values: set[str],
-    texts: dict[str, str],
-    label: str,
     verdict: str,
     suggestions: dict[str, str],
 ) -> pd.DataFrame:
-    """Lines carrying one of ``modifiers`` whose code's fee indicator ``column`` is bad."""
+    """Lines carrying one of ``modifiers`` whose code's ``indicator`` value is bad.
+
+    ``suggestions`` maps an indicator value to its advice (``"*"``: any other value).
+    """
     found = _lines_with(context, modifiers)
     if found.empty:
         return no_findings()
-    status = context.code_status
-    values = status[column].take(found["line"].to_numpy()).to_numpy(dtype=object)
+    column = context.code_status[indicator.column]
+    values = column.take(found["line"].to_numpy()).to_numpy(dtype=object)
     found = found[np.isin(values.astype(str), list(bad_values))].reset_index(drop=True)
-    if found.empty:
+    hits = Hits(context, found["line"])
+    if not hits:
         return no_findings()
-    line = found["line"].to_numpy()
-    value = pd.Series(status[column].take(line).to_numpy(dtype=object)).astype(str)
-    code = pd.Series(context.cpt[line], dtype=object)
+    value = pd.Series(hits.take(column)).astype(str)
     mod = found["modifier"]
-    meaning = map_text(value, texts)
     message = cat(
         verdict,
         ": ",
         mod,
         " on ",
-        code,
+        hits.code,
         " — the fee schedule's ",
-        label,
+        indicator.label,
         " is ",
         value,
         " (",
-        meaning,
+        map_text(value, indicator.texts),
         ").",
     )
     advice = map_text(value, suggestions, suggestions.get("*", ""))
-    suggestion = cat(
-        "Remove ",
-        mod,
-        " from ",
-        code,
-        " on row ",
-        rows_text(context.lines["row"].to_numpy()[line]),
-        ". ",
-        advice,
-    )
-    return raw_findings(
-        line,
-        code=code,
+    suggestion = cat("Remove ", mod, " from ", hits.code, " on row ", hits.rows, ". ", advice)
+    return hits.findings(
         modifier=mod,
         message=message,
         suggestion=suggestion,
-        source=status["source"].take(line).to_numpy(dtype=object),
+        source=hits.take(context.code_status["source"]),
     )
 
 
@@ -117,7 +124,7 @@ class MOD001(Rule):
         )
         if found.empty:
             return no_findings()
-        line = found["line"].to_numpy()
+        hits = Hits(context, found["line"])
         mod = found["modifier"].astype(str)
         shaped = mod.map(is_valid_modifier_format).to_numpy(dtype=bool)
         reason = np.where(
@@ -125,22 +132,10 @@ class MOD001(Rule):
             " is not a modifier the loaded data knows (CPT and HCPCS Level II modifiers).",
             " is not a valid modifier: modifiers are 2 letters or digits.",
         )
-        code = pd.Series(context.cpt[line], dtype=object)
-        message = cat("INVALID MODIFIER: ", mod, reason, " (line code ", code, ")")
-        suggestion = cat(
-            "Correct or remove modifier ",
-            mod,
-            " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
-            ".",
-        )
-        return raw_findings(
-            line,
-            code=code,
-            modifier=mod,
-            message=message,
-            suggestion=suggestion,
-            source="modifier list",
+        message = cat("INVALID MODIFIER: ", mod, reason, " (line code ", hits.code, ")")
+        suggestion = cat("Correct or remove modifier ", mod, " on row ", hits.rows, ".")
+        return hits.findings(
+            modifier=mod, message=message, suggestion=suggestion, source="modifier list"
         )
 
 
@@ -169,10 +164,8 @@ class MOD002(Rule):
         return _indicator_findings(
             context,
             ("26",),
-            "pctc",
+            PCTC,
             {"0", "2", "3", "4", "5", "7", "8", "9"},
-            indicators.PCTC_TEXT,
-            "PC/TC indicator",
             "MODIFIER NOT VALID FOR CODE",
             {
                 "2": "The code is already professional-only.",
@@ -205,10 +198,8 @@ class MOD003(Rule):
         return _indicator_findings(
             context,
             ("TC",),
-            "pctc",
+            PCTC,
             {"0", "2", "3", "4", "5", "6", "7", "8", "9"},
-            indicators.PCTC_TEXT,
-            "PC/TC indicator",
             "MODIFIER NOT VALID FOR CODE",
             {
                 "3": "The code is already technical-only.",
@@ -242,10 +233,8 @@ class MOD004(Rule):
         return _indicator_findings(
             context,
             ("50",),
-            "bilat",
+            BILAT,
             {"0", "2", "3", "9"},
-            indicators.BILAT_TEXT,
-            "bilateral indicator",
             "MODIFIER NOT VALID FOR CODE",
             {
                 "2": "The code is bilateral by definition: one line, one unit.",
@@ -278,10 +267,8 @@ class MOD005(Rule):
         return _indicator_findings(
             context,
             ("51",),
-            "mult_proc",
+            MULT_PROC,
             {"0", "9"},
-            indicators.MULT_PROC_TEXT,
-            "multiple-procedure indicator",
             "MODIFIER NOT APPLICABLE",
             {"*": "The multiple-procedure reduction does not apply to this code."},
         )
@@ -310,10 +297,8 @@ class MOD006(Rule):
         return _indicator_findings(
             context,
             ("62",),
-            "co_surg",
+            CO_SURG,
             {"0", "9"},
-            indicators.CO_SURG_TEXT,
-            "co-surgeon indicator",
             "MODIFIER NOT PAYABLE FOR CODE",
             {"*": "Co-surgery is not paid for this code."},
         )
@@ -342,10 +327,8 @@ class MOD007(Rule):
         return _indicator_findings(
             context,
             ("66",),
-            "team_surg",
+            TEAM_SURG,
             {"0", "9"},
-            indicators.TEAM_SURG_TEXT,
-            "team-surgery indicator",
             "MODIFIER NOT PAYABLE FOR CODE",
             {"*": "Team surgery is not paid for this code."},
         )
@@ -373,10 +356,8 @@ class MOD008(Rule):
         return _indicator_findings(
             context,
             ASSISTANT_MODIFIERS,
-            "asst",
+            ASST,
             {"1", "9"},
-            indicators.ASST_TEXT,
-            "assistant-at-surgery indicator",
             "ASSISTANT NOT PAID",
             {"*": "An assistant at surgery is not paid for this code."},
         )
@@ -405,10 +386,8 @@ class MOD009(Rule):
         found = _indicator_findings(
             context,
             ASSISTANT_MODIFIERS,
-            "asst",
+            ASST,
             {"0"},
-            indicators.ASST_TEXT,
-            "assistant-at-surgery indicator",
             "DOCUMENTATION NEEDED",
             {"*": ""},
         )
@@ -444,12 +423,9 @@ class MOD010(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         frames = [
             _indicator_findings(
-                context, (mod,), column, {"1"}, texts, label, "DOCUMENTATION NEEDED", {"*": ""}
+                context, (mod,), indicator, {"1"}, "DOCUMENTATION NEEDED", {"*": ""}
             )
-            for mod, column, texts, label in (
-                ("62", "co_surg", indicators.CO_SURG_TEXT, "co-surgeon indicator"),
-                ("66", "team_surg", indicators.TEAM_SURG_TEXT, "team-surgery indicator"),
-            )
+            for mod, indicator in (("62", CO_SURG), ("66", TEAM_SURG))
         ]
         found = pd.concat(frames, ignore_index=True)
         if found.empty:
@@ -486,30 +462,19 @@ class MOD011(Rule):
         with_59 = context.has_modifier("59")
         x_found = _lines_with(context, X_MODIFIERS)
         x_found = x_found[with_59[x_found["line"].to_numpy()]].drop_duplicates("line")
-        if x_found.empty:
+        hits = Hits(context, x_found["line"])
+        if not hits:
             return no_findings()
-        line = x_found["line"].to_numpy()
-        code = pd.Series(context.cpt[line], dtype=object)
         x_mod = x_found["modifier"].reset_index(drop=True)
         message = cat(
             "59 WITH AN X MODIFIER: ",
-            code,
+            hits.code,
             " carries both 59 and ",
             x_mod,
             " — never report 59 and an X modifier on one line.",
         )
-        suggestion = cat(
-            "Remove 59 from ",
-            code,
-            " on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
-            "; keep ",
-            x_mod,
-            ".",
-        )
-        return raw_findings(
-            line,
-            code=code,
+        suggestion = cat("Remove 59 from ", hits.code, " on row ", hits.rows, "; keep ", x_mod, ".")
+        return hits.findings(
             modifier=cat("59+", x_mod),
             message=message,
             suggestion=suggestion,
@@ -541,32 +506,26 @@ class MOD012(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         found = _lines_with(context, ("25", "57"))
         found = found[~context.is_em[found["line"].to_numpy()]].reset_index(drop=True)
-        if found.empty:
+        hits = Hits(context, found["line"])
+        if not hits:
             return no_findings()
-        line = found["line"].to_numpy()
-        code = pd.Series(context.cpt[line], dtype=object)
         mod = found["modifier"]
         message = cat(
             "MODIFIER FOR E/M ONLY: ",
             mod,
             " on ",
-            code,
+            hits.code,
             ", which is not an E/M code — 25 and 57 apply to evaluation and management visits.",
         )
         suggestion = cat(
             "Move ",
             mod,
             " to the E/M line, or use the modifier that fits the procedure on row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             " (XE/XS/XP/XU or 59).",
         )
-        return raw_findings(
-            line,
-            code=code,
-            modifier=mod,
-            message=message,
-            suggestion=suggestion,
-            source="CPT modifier definitions",
+        return hits.findings(
+            modifier=mod, message=message, suggestion=suggestion, source="CPT modifier definitions"
         )
 
 
@@ -590,20 +549,17 @@ class MOD013(Rule):
     severity = "info"
 
     def check(self, context: RuleContext) -> pd.DataFrame:
-        line = np.flatnonzero(context.has_modifier("59") & ~context.has_modifier(X_MODIFIERS))
-        if not len(line):
+        hits = Hits.where(context, context.has_modifier("59") & ~context.has_modifier(X_MODIFIERS))
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[line], dtype=object)
-        message = cat("59 USED: ", code, " carries 59; CMS prefers the specific X modifiers.")
+        message = cat("59 USED: ", hits.code, " carries 59; CMS prefers the specific X modifiers.")
         suggestion = cat(
             "Replace 59 with XE (separate encounter), XS (separate structure), XP (separate "
             "practitioner) or XU (unusual non-overlapping service) when one fits (row ",
-            rows_text(context.lines["row"].to_numpy()[line]),
+            hits.rows,
             ").",
         )
-        return raw_findings(
-            line,
-            code=code,
+        return hits.findings(
             modifier="59",
             message=message,
             suggestion=suggestion,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from addin.rules.base import Rule, no_findings, raw_findings
+from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
-from addin.rules.text import cat, rows_text
+from addin.rules.hits import Hits, line_rows
+from addin.rules.text import cat, int_text
 
 MAI_WORDS = {
     1: "MAI 1, line edit: each claim line is judged on its own",
@@ -27,10 +28,6 @@ def _limits(context: RuleContext) -> tuple[np.ndarray, np.ndarray]:
     units = mue["mue_units"].to_numpy(dtype=float)
     mai = mue["mai"].fillna(0).to_numpy(dtype=np.int64)
     return units, mai
-
-
-def _text_int(values: np.ndarray) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=np.int64)).astype(str)
 
 
 class MUE001(Rule):
@@ -59,15 +56,15 @@ class MUE001(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         limit, mai = _limits(context)
         units = context.lines["units"].to_numpy()
-        over = np.flatnonzero((mai == 1) & ~np.isnan(limit) & (units > np.nan_to_num(limit)))
-        if not len(over):
+        hits = Hits.where(context, (mai == 1) & ~np.isnan(limit) & (units > np.nan_to_num(limit)))
+        if not hits:
             return no_findings()
-        code = pd.Series(context.cpt[over], dtype=object)
+        over = hits.line
         mue = context.mue.iloc[over].reset_index(drop=True)
-        n_units, n_limit = _text_int(units[over]), _text_int(limit[over])
+        n_units, n_limit = int_text(units[over]), int_text(limit[over])
         message = cat(
             "UNITS OVER MUE: ",
-            code,
+            hits.code,
             " has ",
             n_units,
             " units on this line; the MUE is ",
@@ -87,9 +84,7 @@ class MUE001(Rule):
             "separate sites or sessions, report them on separate lines with the modifier that "
             "makes each distinct (76, 77, anatomic, XE/XS/XP/XU or 59) and keep the records.",
         )
-        return raw_findings(
-            over, code=code, message=message, suggestion=suggestion, source=mue["source"]
-        )
+        return hits.findings(message=message, suggestion=suggestion, source=mue["source"])
 
 
 def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
@@ -117,25 +112,25 @@ def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
     hit = np.flatnonzero(over_key[key_ids])
     if not len(hit):
         return no_findings()
-    line = candidate[hit]
+    hits = Hits(context, candidate[hit])
+    line, code = hits.line, hits.code
     k = key_ids[hit]
-    code = pd.Series(context.cpt[line], dtype=object)
     mue = context.mue.iloc[line].reset_index(drop=True)
-    n_limit = _text_int(limit[line])
-    n_total = _text_int(total[k])
+    n_limit = int_text(limit[line])
+    n_total = int_text(total[k])
     related = np.where(first_line[k] != line, first_line[k], -1)
-    first_row = rows_text(lines["row"].to_numpy()[np.maximum(first_line[k], 0)])
+    first_row = line_rows(context, np.maximum(first_line[k], 0))
     message = cat(
         "UNITS OVER MUE: ",
         code,
         " totals ",
         n_total,
         " units for this patient, provider and date (",
-        _text_int(line_count[k]),
+        int_text(line_count[k]),
         " line(s) on ",
-        _text_int(claim_count[k]),
+        int_text(claim_count[k]),
         " claim(s), this line ",
-        _text_int(lines["units"].to_numpy()[line]),
+        int_text(lines["units"].to_numpy()[line]),
         "); the MUE is ",
         n_limit,
         " per day (",
@@ -166,13 +161,8 @@ def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
             first_row,
             ").",
         )
-    return raw_findings(
-        line,
-        code=code,
-        message=message,
-        suggestion=suggestion,
-        source=mue["source"],
-        related_line=related,
+    return hits.findings(
+        message=message, suggestion=suggestion, source=mue["source"], related_line=related
     )
 
 

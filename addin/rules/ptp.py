@@ -13,7 +13,8 @@ import pandas as pd
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
 from addin.rules.base import Rule, no_findings, raw_findings
 from addin.rules.context import EM_ONLY, RuleContext
-from addin.rules.text import cat, choose, iso_dates, rows_text
+from addin.rules.hits import line_rows
+from addin.rules.text import cat, choose, iso_dates
 from addin.verdicts import X_MODIFIER_TEXT, X_MODIFIERS
 
 EDIT_COLUMNS = [
@@ -199,8 +200,10 @@ def _window(edits: pd.DataFrame) -> pd.Series:
     return cat("Edit in force from ", start, ", ", end, ".")
 
 
-def _rows(context: RuleContext, lines: np.ndarray) -> pd.Series:
-    return rows_text(context.lines["row"].to_numpy()[lines])
+def _rows(context: RuleContext, edits: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The spreadsheet rows (as text) of the Column 1 and the Column 2 line of each edit."""
+    row_1 = line_rows(context, edits["line_1"].to_numpy())
+    return row_1, line_rows(context, edits["line_2"].to_numpy())
 
 
 def _findings(
@@ -248,8 +251,7 @@ class PTP001(Rule):
         edits = edits[edits["modifier_indicator"] == 0].reset_index(drop=True)
         if edits.empty:
             return no_findings()
-        row_1 = _rows(context, edits["line_1"].to_numpy())
-        row_2 = _rows(context, edits["line_2"].to_numpy())
+        row_1, row_2 = _rows(context, edits)
         message = cat(
             "CONFLICT, not bypassable: ",
             edits["column_2"],
@@ -309,12 +311,9 @@ class PTP002(Rule):
         ].reset_index(drop=True)
         if edits.empty:
             return no_findings()
-        line_1 = edits["line_1"].to_numpy()
-        line_2 = edits["line_2"].to_numpy()
-        row_1 = _rows(context, line_1)
-        row_2 = _rows(context, line_2)
-        em_2 = context.is_em[line_2]
-        em_1 = context.is_em[line_1] & ~em_2
+        row_1, row_2 = _rows(context, edits)
+        em_2 = context.is_em[edits["line_2"].to_numpy()]
+        em_1 = context.is_em[edits["line_1"].to_numpy()] & ~em_2
         target_code = np.where(em_1, edits["column_1"], edits["column_2"])
         target_row = np.where(em_1, row_1, row_2)
         modifier_text = np.where(
@@ -394,10 +393,7 @@ class PTP003(Rule):
         edits = edits[edits["bypassed"].astype(bool)].reset_index(drop=True)
         if edits.empty:
             return no_findings()
-        line_1 = edits["line_1"].to_numpy()
-        line_2 = edits["line_2"].to_numpy()
-        row_1 = _rows(context, line_1)
-        row_2 = _rows(context, line_2)
+        row_1, row_2 = _rows(context, edits)
         on_1 = edits["bypass_line"].to_numpy() == "column_1"
         mod_code = np.where(on_1, edits["column_1"], edits["column_2"])
         mod_row = np.where(on_1, row_1, row_2)

@@ -66,9 +66,12 @@ def iso_dates(values: object, missing: str = "") -> pd.Series:
     return pd.Series(texts[codes], dtype=object).astype(str)
 
 
-def rows_text(values: object) -> pd.Series:
-    """Row numbers as text."""
+def int_text(values: object) -> pd.Series:
+    """Whole numbers (row numbers, units, counts) as text."""
     return pd.Series(np.asarray(values, dtype=np.int64)).astype(str)
+
+
+rows_text = int_text
 
 
 def map_text(values: object, mapping: dict, default: str = "") -> pd.Series:
