@@ -16,12 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from memory import peak_rss_mb  # benchmarks/memory.py (scripts run from their folder)
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_CMS = PROJECT.parent / "shared" / "cms"
@@ -44,7 +45,7 @@ def run_one(claims: str, findings: str) -> dict:
         "check_s": checked - imported,
         "write_s": done - checked,
         "in_process_s": done - started,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "by_rule": result.counts["by_rule"],
     }
 

@@ -17,12 +17,13 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from memory import peak_rss_mb  # benchmarks/memory.py (scripts run from their folder)
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PTP_CSV = Path("cms/ptp/ncci_ptp_practitioner_2024q3.derived.csv.gz")
@@ -52,8 +53,7 @@ def child(argv: list[str]) -> None:
     from addin.reference.store import Store
 
     rows = sum(r.rows for r in Store().records())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_mb = peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+    peak_mb = peak_rss_mb()
     print(json.dumps({"code": code, "seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 
 

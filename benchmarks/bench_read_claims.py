@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from memory import peak_rss_mb  # benchmarks/memory.py (scripts run from their folder)
 
 HEADER = [
     "Claim ID", "Patient ID", "Rendering NPI", "Date of Service", "CPT", "Modifier 1",
@@ -95,20 +95,6 @@ def write_xlsx(path: Path, lines: int) -> None:
     wb.save(path)
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process image in MB.
-
-    ``VmHWM`` where Linux has it: ``ru_maxrss`` would also count the parent's memory at the
-    moment it forked this measuring process.
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(path: str) -> dict:

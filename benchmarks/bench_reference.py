@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,20 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from memory import peak_rss_mb  # benchmarks/memory.py (scripts run from their folder)
+
 SHARED_CMS = Path(__file__).resolve().parents[1].parent / "shared" / "cms"
 PTP_FILE = SHARED_CMS / "ptp" / "ncci_ptp_practitioner_2024q3.derived.csv.gz"
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MB (VmHWM: unlike ru_maxrss it is not
-    inherited from the parent across fork/exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(home: str) -> dict:
