@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from addin.codes import Setting, encode_code, normalize_code, parse_date
+from addin.codes import Setting, normalize_code, parse_date
 from addin.errors import CptAddinError
 
 CLAIM_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
@@ -70,29 +70,6 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def ptp_edits_for_code(reference: Any, code: str, date_of_service: dt.date, setting: Setting) -> pd.DataFrame:
-    """Every PTP row where ``code`` is Column 1 or Column 2, with ``applies`` on the date.
-
-    Column 1 rows are one range of the sorted pair keys; Column 2 rows need one vectorised
-    scan. Uses the data layer's PTP index for the version that answers on the date.
-    """
-    from addin.reference import schema
-    from addin.reference.ptp_index import date_to_day
-
-    version = reference.version_for(schema.PTP, setting.value, date_of_service)
-    key = encode_code(code)
-    if version is None or key < 0:
-        return pd.DataFrame(columns=["column_1", "column_2", "modifier_indicator", "rationale",
-                                     "effective_date", "deletion_date", "source", "applies"])
-    index = reference._ptp_index(version)  # the data layer's cached index for this version
-    lo = int(np.searchsorted(index.keys, key << 32, "left"))
-    hi = int(np.searchsorted(index.keys, (key + 1) << 32, "left"))
-    as_column_2 = np.nonzero((index.keys & 0xFFFFFFFF) == key)[0]
-    rows = np.unique(np.concatenate([np.arange(lo, hi), as_column_2]))
-    frame = index.frame_for_rows(rows, date_to_day(date_of_service))
-    return frame.sort_values(["applies", "column_1", "column_2"], ascending=[False, True, True])
-
-
 def code_answer(code: str, date_text: str | None, setting_text: str | None) -> dict[str, Any]:
     """The code search result (see module docstring)."""
     from addin.explain import code_card, short_description
@@ -103,7 +80,7 @@ def code_answer(code: str, date_text: str | None, setting_text: str | None) -> d
     setting = _setting(setting_text)
     reference = get_reference_data()
     info = reference.code_info(code, _date(date_text), setting)
-    edits = ptp_edits_for_code(reference, info.code, info.date_of_service, setting) if info.known else None
+    edits = reference.ptp_edits_for_code(info.code, info.date_of_service, setting) if info.known else None
     edit_rows: list[dict[str, Any]] = []
     total = 0
     if edits is not None and len(edits):

@@ -1,0 +1,256 @@
+"""Code status and descriptions: HCPCS Level II table, known/active status, descriptions and
+``code_info`` (everything known about one code).
+
+A mixin of :class:`addin.reference.data.ReferenceData`; it relies on that class's
+version helpers (``version_for``, ``version_set``, ``_dos``, ``_days``) and tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import numpy as np
+import pandas as pd
+
+from addin.codes import Setting, code_category, normalize_code
+from addin.reference import indicators, schema
+from addin.reference.models import CodeInfo, CodeNotes
+from addin.reference.values import _datetimes, _split_list, _text
+from addin.reference.versions import Version
+
+
+class CodeQueries:
+    """Code status and descriptions for :class:`~addin.reference.data.ReferenceData`."""
+
+    def _hcpcs_table(self, version: Version) -> pd.DataFrame:
+        def build(frame: pd.DataFrame) -> pd.DataFrame:
+            out = frame[schema.COLUMNS[schema.HCPCS]].copy()
+            out["code"] = out["code"].astype(str).str.strip().str.upper()
+            out["source"] = (
+                frame["source"].astype(str) if version.origin == "bundled" else version.label
+            )
+            return out.drop_duplicates(["code", "kind"], keep="last").set_index("code")
+
+        return version.built("hcpcs", build)
+
+    def hcpcs_frame(self, dates_of_service: dt.date | None = None) -> pd.DataFrame:
+        """The HCPCS Level II table (codes and modifiers) that answers for a date."""
+        version = self.version_for(schema.HCPCS, schema.ALL_SETTINGS, self._dos(dates_of_service))
+        if version is None:
+            return pd.DataFrame(columns=[*schema.COLUMNS[schema.HCPCS], "source"]).set_index("code")
+        return self._hcpcs_table(version)
+
+    def _hcpcs_codes(self, date_of_service: dt.date) -> pd.DataFrame:
+        table = self.hcpcs_frame(date_of_service)
+        return table[table["kind"] != "modifier"]
+
+    def code_status_frame(
+        self, codes: np.ndarray | pd.Series | list[str], dates_of_service: object = None
+    ) -> pd.DataFrame:
+        """Vector query aligned with ``codes``: ``category`` (None = bad format), ``known``,
+        ``active``, ``inactive_reason``, ``status``, ``status_text`` and the fee indicators."""
+        codes = np.asarray(codes, dtype=object)
+        days = self._days(dates_of_service, len(codes))
+        out = self.fee_schedule_frame(codes, days.astype("datetime64[D]"))
+        unique = pd.unique(codes)
+        categories = {code: code_category(code) for code in unique}
+        out["category"] = [categories.get(code) for code in codes] if len(codes) < 50_000 else pd.Series(codes).map(categories).to_numpy()
+        in_hcpcs, term, start = self._hcpcs_status(codes, days)
+        in_notes = self.notes.index.get_indexer(codes) >= 0 if len(self.notes) else np.zeros(len(codes), bool)
+        mue_known = np.zeros(len(codes), dtype=bool)
+        for setting in ("practitioner", "hospital", "dme"):
+            mue = self.mue_frame(codes, days.astype("datetime64[D]"), setting)
+            mue_known |= mue["mue_units"].notna().to_numpy()
+        known = out["in_fee_schedule"].to_numpy() | in_hcpcs | in_notes | mue_known
+        out["known"] = known
+        status = out["status"].to_numpy(dtype=object)
+        dos64 = days.astype("datetime64[D]").astype("datetime64[ns]")
+        terminated = ~np.isnat(term) & (term < dos64)
+        not_yet = ~np.isnat(start) & (start > dos64)
+        deleted = np.isin(status, list(indicators.DELETED_STATUS))
+        reason = np.full(len(codes), "", dtype=object)
+        reason[deleted] = "deleted code (fee-schedule status D/F)"
+        term_text = pd.Series(term).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        start_text = pd.Series(start).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        reason[terminated] = "terminated on " + term_text[terminated].astype(str)
+        reason[not_yet] = "not effective until " + start_text[not_yet].astype(str)
+        addon_end = self._addon_deletions(codes, days)
+        addon_deleted = ~np.isnat(addon_end) & (addon_end < dos64) & ~terminated
+        end_text = pd.Series(addon_end).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        reason[addon_deleted] = "deleted on " + end_text[addon_deleted].astype(str) + " (AOC add-on deletion date)"
+        out["active"] = known & ~(terminated | not_yet | deleted | addon_deleted)
+        out["inactive_reason"] = reason
+        out["status_text"] = [indicators.STATUS_TEXT.get(s, "") for s in status]
+        return out
+
+    def _addon_deletions(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Per code, the add-on code's own deletion date in the AOC version for its date
+        (NaT when the code is not an add-on or is not deleted). CMS keeps deleted add-on
+        codes in the AOC file, so this dates deletions the HCPCS text files do not carry."""
+        out = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        versions = self.version_set(schema.AOC)
+        if not versions or len(codes) == 0:
+            return out
+        choice = versions.pick_many(days)
+        for version_no in np.unique(choice):
+            version = versions.versions[version_no]
+
+            def build(frame: pd.DataFrame) -> pd.Series:
+                ends = pd.to_datetime(frame["addon_deletion_date"], errors="coerce")
+                grouped = ends.groupby(frame["addon_code"].astype(str))
+                # a code still listed without a deletion date on some row is not deleted
+                return grouped.max().where(~grouped.apply(lambda s: s.isna().any()))
+
+            ends = version.built("aoc_addon_deletions", build)
+            mask = choice == version_no
+            out[mask] = _datetimes(ends.reindex(codes[mask]))
+        return out
+
+    def _hcpcs_status(
+        self, codes: np.ndarray, days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per code, from the HCPCS version that answers for its own date (as
+        :meth:`code_info` does): listed?, termination date, effective date (datetime64)."""
+        listed = np.zeros(len(codes), dtype=bool)
+        term = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        start = term.copy()
+        versions = self.version_set(schema.HCPCS)
+        if not versions or len(codes) == 0:
+            return listed, term, start
+        choice = versions.pick_many(days)
+        for version_no in np.unique(choice):
+            mask = choice == version_no
+            table = self._hcpcs_table(versions.versions[version_no])
+            table = table[table["kind"] != "modifier"]
+            subset = codes[mask]
+            listed[mask] = pd.Index(table.index).get_indexer(subset) >= 0
+            term[mask] = _datetimes(table["termination_date"].reindex(subset))
+            start[mask] = _datetimes(table["effective_date"].reindex(subset))
+        return listed, term, start
+
+    def known_codes(self, date_of_service: dt.date | None = None) -> np.ndarray:
+        """Every code a table that answers for the date knows (RVU, HCPCS, notes, any MUE):
+        exactly the codes :meth:`code_status_frame` marks ``known``."""
+        dos = self._dos(date_of_service)
+        parts = [np.asarray(self._hcpcs_codes(dos).index, dtype=object),
+                 np.asarray(self.notes.index, dtype=object)]
+        rvu = self.version_for(schema.RVU, schema.ALL_SETTINGS, dos)
+        if rvu is not None:
+            parts.append(np.asarray(self._rvu_global(rvu).index, dtype=object))
+        for setting in ("practitioner", "hospital", "dme"):
+            mue = self.version_for(schema.MUE, setting, dos)
+            if mue is not None:
+                parts.append(np.asarray(self._mue_frame(mue).index, dtype=object))
+        return pd.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=object)
+
+    def descriptions_frame(
+        self, codes: np.ndarray | pd.Series | list[str], date_of_service: dt.date | None = None
+    ) -> pd.DataFrame:
+        """Vector twin of the description fields of :meth:`code_info`, aligned with ``codes``:
+        ``code, category, known, active, inactive_reason, description, plain_description``.
+
+        Same sources in the same order (RVU description, then HCPCS Level II text; the
+        project's plain summary separately). Each distinct code is looked up once, since a
+        column of claims repeats a few thousand codes (``CPT_DESC_TABLE``).
+        """
+        dos = self._dos(date_of_service)
+        codes = np.asarray(codes, dtype=object)
+        positions, unique = pd.factorize(codes, use_na_sentinel=False)
+        unique = np.asarray(unique, dtype=object)
+        status = self.code_status_frame(unique, dos)
+        description = status["description"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        missing = description == ""
+        hcpcs = self._hcpcs_codes(dos)
+        if missing.any() and len(hcpcs):
+            found = hcpcs.reindex(unique[missing])
+            long = found["long_description"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+            short = found["short_description"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+            description[missing] = np.where(long != "", long, short)
+        if len(self.notes) and "description" in self.notes.columns:
+            plain = self.notes["description"].reindex(unique).fillna("").astype(str).str.strip()
+            plain = plain.to_numpy(dtype=object)
+        else:
+            plain = np.full(len(unique), "", dtype=object)
+        frame = pd.DataFrame(
+            {
+                "code": unique,
+                "category": pd.Series(
+                    [c if isinstance(c, str) else None for c in status["category"].tolist()], dtype=object
+                ),
+                "known": status["known"].to_numpy(dtype=bool),
+                "active": status["active"].to_numpy(dtype=bool),
+                "inactive_reason": status["inactive_reason"].to_numpy(dtype=object),
+                "description": description,
+                "plain_description": plain,
+            }
+        )
+        return frame.take(positions).reset_index(drop=True)
+
+    # ------------------------------------------------------------------ one code
+    def code_info(
+        self,
+        code: object,
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> CodeInfo:
+        """Everything known about one code on a date of service in a setting (cached)."""
+        dos = self._dos(date_of_service)
+        return self._code_info(normalize_code(code) or "", dos, Setting.parse(setting).value)
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one ReferenceData per process
+    def _code_info(self, code: str, dos: dt.date, setting: str) -> CodeInfo:
+        status = self.code_status_frame([code], dos).iloc[0]
+        fee = self.fee_schedule(code, dos)
+        version = self.version_for(schema.RVU, schema.ALL_SETTINGS, dos)
+        components = []
+        if version is not None:
+            rows = self._rvu_components(version).get(code)
+            if rows is not None:
+                components = [self._fee_fact(code, row) for _, row in rows.iterrows()]
+        description, description_source = "", ""
+        if fee is not None and status["description"]:
+            description, description_source = status["description"], fee.source
+        hcpcs = self._hcpcs_codes(dos)
+        if not description and code in hcpcs.index:
+            row = hcpcs.loc[code]
+            description = _text(row["long_description"]) or _text(row["short_description"])
+            description_source = _text(row["source"])
+        notes = None
+        plain = ""
+        if code in self.notes.index:
+            row = self.notes.loc[code]
+            plain = _text(row.get("description"))
+            notes = CodeNotes(
+                description=plain,
+                service_type=_text(row.get("service_type")),
+                site_of_service=_text(row.get("site_of_service")),
+                related_diagnoses=_split_list(row.get("related_diagnoses")),
+                related_procedures=_split_list(row.get("related_procedures")),
+                documentation=_text(row.get("documentation")),
+                specialties=_split_list(row.get("specialties")),
+                source=_text(row.get("source")),
+            )
+        mue = self.mue(code, dos, setting)
+        addon = self.addon(code, dos)
+        sources = [s for s in {fee.source if fee else "", mue.source if mue else "",
+                               addon.source if addon else "", description_source} if s]
+        return CodeInfo(
+            code=code,
+            date_of_service=dos,
+            setting=setting,
+            category=status["category"],
+            known=bool(status["known"]),
+            active=bool(status["active"]),
+            inactive_reason=_text(status["inactive_reason"]),
+            description=description,
+            description_source=description_source,
+            plain_description=plain,
+            fee_schedule=fee,
+            component_rows=components,
+            mue=mue,
+            addon=addon,
+            addon_for=self.addons_for_primary(code, dos),
+            notes=notes,
+            sources=sorted(sources),
+        )

@@ -1,0 +1,118 @@
+"""Physician fee schedule (RVU file) queries: one code's indicators and vectors of codes.
+
+A mixin of :class:`addin.reference.data.ReferenceData`; it relies on that class's
+version helpers (``version_for``, ``version_set``, ``_dos``, ``_days``) and tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from addin.codes import normalize_code
+from addin.reference import schema
+from addin.reference.models import FeeScheduleFact
+from addin.reference.values import _text
+from addin.reference.versions import Version
+
+FEE_COLUMNS = [
+    "status",
+    "pctc",
+    "global_days",
+    "mult_proc",
+    "bilat",
+    "asst",
+    "co_surg",
+    "team_surg",
+    "endo_base",
+    "pric_ind",
+]
+
+
+class FeeQueries:
+    """Physician fee schedule (RVU file) queries for :class:`~addin.reference.data.ReferenceData`."""
+
+    def _rvu_rows(self, version: Version) -> pd.DataFrame:
+        def build(frame: pd.DataFrame) -> pd.DataFrame:
+            out = frame[schema.COLUMNS[schema.RVU]].copy()
+            for column in [*FEE_COLUMNS, "modifier", "description"]:
+                out[column] = out[column].fillna("").astype(str).str.strip()
+            out["source"] = (
+                frame["source"].astype(str) if version.origin == "bundled" else version.label
+            )
+            return out
+
+        return version.built("rvu_rows", build)
+
+    def _rvu_global(self, version: Version) -> pd.DataFrame:
+        def build(_: pd.DataFrame) -> pd.DataFrame:
+            rows = self._rvu_rows(version)
+            return rows[rows["modifier"] == ""].drop_duplicates("code", keep="last").set_index("code")
+
+        return version.built("rvu_global", build)
+
+    def _rvu_components(self, version: Version) -> dict[str, pd.DataFrame]:
+        def build(_: pd.DataFrame) -> dict[str, pd.DataFrame]:
+            rows = self._rvu_rows(version)
+            modified = rows[rows["modifier"] != ""]
+            return {code: group for code, group in modified.groupby("code", sort=False)}
+
+        return version.built("rvu_components", build)
+
+    @staticmethod
+    def _fee_fact(code: str, row: pd.Series) -> FeeScheduleFact:
+        return FeeScheduleFact(
+            code=code,
+            modifier=_text(row.get("modifier")),
+            **{column: _text(row.get(column)) for column in FEE_COLUMNS},
+            work_rvu=None if pd.isna(row.get("work_rvu")) else float(row["work_rvu"]),
+            nonfac_total=None if pd.isna(row.get("nonfac_total")) else float(row["nonfac_total"]),
+            fac_total=None if pd.isna(row.get("fac_total")) else float(row["fac_total"]),
+            source=_text(row.get("source")),
+        )
+
+    def fee_schedule(
+        self, code: object, date_of_service: dt.date | None = None, modifier: str = ""
+    ) -> FeeScheduleFact | None:
+        """The RVU-file indicators of a code (the global row, or the 26/TC/53 row asked for)."""
+        version = self.version_for(schema.RVU, schema.ALL_SETTINGS, self._dos(date_of_service))
+        code = normalize_code(code) or ""
+        if version is None:
+            return None
+        if modifier:
+            rows = self._rvu_components(version).get(code)
+            if rows is None:
+                return None
+            match = rows[rows["modifier"] == modifier.upper()]
+            return self._fee_fact(code, match.iloc[0]) if len(match) else None
+        table = self._rvu_global(version)
+        if code not in table.index:
+            return None
+        return self._fee_fact(code, table.loc[code])
+
+    def fee_schedule_frame(
+        self, codes: np.ndarray | pd.Series | list[str], dates_of_service: object = None
+    ) -> pd.DataFrame:
+        """Vector query aligned with ``codes``: the global-row indicators (``""`` when absent),
+        ``description`` and ``in_fee_schedule``."""
+        codes = np.asarray(codes, dtype=object)
+        days = self._days(dates_of_service, len(codes))
+        columns = [*FEE_COLUMNS, "description", "source"]
+        out = pd.DataFrame({"code": codes})
+        for column in columns:
+            out[column] = ""
+        out["in_fee_schedule"] = False
+        versions = self.version_set(schema.RVU, schema.ALL_SETTINGS)
+        if not versions or len(codes) == 0:
+            return out
+        choice = versions.pick_many(days)
+        for version_no in np.unique(choice):
+            mask = choice == version_no
+            table = self._rvu_global(versions.versions[version_no])
+            found = table.reindex(codes[mask])
+            for column in columns:
+                out.loc[mask, column] = found[column].fillna("").to_numpy()
+            out.loc[mask, "in_fee_schedule"] = found["status"].notna().to_numpy()
+        return out

@@ -1,0 +1,144 @@
+"""PTP (NCCI procedure-to-procedure) queries: one pair, vectors of pairs, the edits among a set
+of codes, every edit of one code.
+
+A mixin of :class:`addin.reference.data.ReferenceData`; it relies on that class's
+version helpers (``version_for``, ``version_set``, ``_dos``, ``_days``) and tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from addin.codes import Setting, encode_code, normalize_code
+from addin.reference import schema
+from addin.reference.models import PairAnswer, PtpEdit
+from addin.reference.ptp_index import PtpIndex, date_to_day
+from addin.reference.versions import Version
+
+
+class PtpQueries:
+    """PTP (NCCI procedure-to-procedure) queries for :class:`~addin.reference.data.ReferenceData`."""
+
+    def _ptp_index(self, version: Version) -> PtpIndex:
+        if version.load_arrow is not None:
+            return version.built_from_arrow(
+                "ptp_index", lambda table: PtpIndex.from_arrow(table, version.label)
+            )
+        return version.built(
+            "ptp_index", lambda frame: PtpIndex.from_frame(frame, frame["source"].astype(str))
+        )
+
+    def pair(
+        self,
+        code1: object,
+        code2: object,
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> PairAnswer:
+        """Every PTP row for the pair in either order, each marked whether it applies on the date."""
+        dos = self._dos(date_of_service)
+        setting_name = Setting.parse(setting).value
+        a, b = normalize_code(code1) or "", normalize_code(code2) or ""
+        version = self.version_for(schema.PTP, setting_name, dos)
+        answer = PairAnswer(code1=a, code2=b, date_of_service=dos, setting=setting_name)
+        if version is None:
+            return answer
+        index = self._ptp_index(version)
+        rows = index.rows_for_pair(a, b)
+        applies = index.applies_on(rows, date_to_day(dos)) if len(rows) else []
+        answer.edits = [
+            PtpEdit(**index.row_dict(int(row)), applies=bool(flag))
+            for row, flag in zip(rows, applies, strict=True)
+        ]
+        answer.edits.sort(key=lambda e: (not e.applies, e.effective_date or dt.date.min))
+        answer.source = version.label
+        return answer
+
+    def ptp_matches(
+        self,
+        code_a: np.ndarray | pd.Series,
+        code_b: np.ndarray | pd.Series,
+        dates_of_service: np.ndarray | pd.Series | dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> pd.DataFrame:
+        """Vector query: every PTP edit in force for each (a, b, date), either order.
+
+        Returns one row per matching edit with ``pair`` = position in the input arrays, then
+        ``column_1, column_2, modifier_indicator, rationale, effective_date, deletion_date,
+        source``. Pairs without an edit in force do not appear.
+        """
+        code_a = np.asarray(code_a, dtype=object)
+        code_b = np.asarray(code_b, dtype=object)
+        days = self._days(dates_of_service, len(code_a))
+        setting_name = Setting.parse(setting).value
+        versions = self.version_set(schema.PTP, setting_name)
+        if not versions or len(code_a) == 0:
+            return PtpIndex.empty_matches()
+        choice = versions.pick_many(days)
+        frames = []
+        for version_no in np.unique(choice):
+            mask = choice == version_no
+            index = self._ptp_index(versions.versions[version_no])
+            positions = np.nonzero(mask)[0]
+            found = index.match_pairs(code_a[mask], code_b[mask], days[mask])
+            found["pair"] = positions[found["pair"].to_numpy()]
+            frames.append(found)
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    def ptp_edits_among(
+        self,
+        codes: np.ndarray | pd.Series | list[str],
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+        only_applicable: bool = True,
+    ) -> pd.DataFrame:
+        """Every PTP edit whose two codes are both in ``codes`` (for spill tables and reports).
+
+        Columns: ``column_1, column_2, modifier_indicator, rationale, effective_date,
+        deletion_date, source, applies``; with ``only_applicable`` just the rows in force.
+        """
+        dos = self._dos(date_of_service)
+        version = self.version_for(schema.PTP, Setting.parse(setting).value, dos)
+        if version is None:
+            return self._empty_ptp_edits()
+        index = self._ptp_index(version)
+        frame = index.frame_for_rows(index.rows_among(np.asarray(codes, dtype=object)), date_to_day(dos))
+        if only_applicable:
+            frame = frame[frame["applies"]].reset_index(drop=True)
+        return frame
+
+    def ptp_edits_for_code(
+        self,
+        code: object,
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> pd.DataFrame:
+        """Every PTP edit where ``code`` is Column 1 or Column 2, in force on the date or not.
+
+        Same columns as :meth:`ptp_edits_among` (``applies`` marks the rows in force), sorted
+        rows in force first, then by ``column_1, column_2``. Column 1 rows are one range of the
+        sorted pair keys (``code1 << 32 | code2``); Column 2 rows need one vectorised scan.
+        """
+        dos = self._dos(date_of_service)
+        version = self.version_for(schema.PTP, Setting.parse(setting).value, dos)
+        key = encode_code(normalize_code(code) or "")
+        if version is None or key < 0:
+            return self._empty_ptp_edits()
+        index = self._ptp_index(version)
+        lo = int(np.searchsorted(index.keys, key << 32, "left"))
+        hi = int(np.searchsorted(index.keys, (key + 1) << 32, "left"))
+        as_column_2 = np.nonzero((index.keys & 0xFFFFFFFF) == key)[0]
+        rows = np.unique(np.concatenate([np.arange(lo, hi), as_column_2]))
+        frame = index.frame_for_rows(rows, date_to_day(dos))
+        frame = frame.sort_values(["applies", "column_1", "column_2"], ascending=[False, True, True])
+        return frame.reset_index(drop=True)
+
+    @staticmethod
+    def _empty_ptp_edits() -> pd.DataFrame:
+        """No edits, with the columns and dtypes of :meth:`ptp_edits_among`."""
+        frame = PtpIndex.empty_matches().drop(columns="pair")
+        frame["applies"] = np.zeros(0, dtype=bool)
+        return frame
