@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import require_shared as need
 
 from addin.cli import main
 from addin.reference import fetch
@@ -74,13 +75,6 @@ def server():
     finally:
         httpd.shutdown()
         httpd.server_close()
-
-
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
 
 
 PLAIN_MUE = b"code,mue_units,mai,rationale\n47383,1,2,Anatomic\n"

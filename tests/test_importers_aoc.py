@@ -9,10 +9,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import require_shared as need
+from importer_helpers import parse
 
 from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers import Hints, ParsedTable, Source, parse_source
+from addin.reference.importers import Source, parse_source
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 AOC = SHARED / "cms" / "aoc" / "AOC_V2026Q2-MCR.xlsx"
@@ -27,13 +29,6 @@ HEADER = [
     "AOC_Edit_DelDT",
     "Special_Instruction_Notes",
 ]
-
-
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
 
 
 def aoc_xlsx(rows: list[list[object]], header: list[str] = HEADER) -> bytes:
@@ -54,12 +49,6 @@ ROWS = [
     ["1", "0079T", "2013365", "0078T", "2013365", "2013091", "2013365", ""],
     [1, 77002, None, 10005, None, 2024001, None, None],
 ]
-
-
-def parse(name: str, data: bytes, **hints) -> ParsedTable:
-    result = parse_source(Source(name, data), Hints(**hints))
-    assert isinstance(result, ParsedTable)
-    return result
 
 
 def test_rows_and_julian_dates():

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import require_shared as need
 
 from addin.errors import InputFileError
 from addin.reference.importers import Hints, ParsedTable, SkippedFile, Source, parse_source
@@ -16,13 +17,6 @@ from addin.reference.importers.names import parse_vintage, setting_from_text, vi
 SHARED = Path(__file__).parents[1].parent / "shared"
 CMS = SHARED / "cms"
 LAYOUTS = SHARED / "cms-layouts"
-
-
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
 
 
 @pytest.mark.parametrize(

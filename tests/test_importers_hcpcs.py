@@ -9,10 +9,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import require_shared as need
+from importer_helpers import parse
 
 from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers import Hints, ParsedTable, Source, parse_source
+from addin.reference.importers import Source, parse_source
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 ANWEB_EXCERPT = SHARED / "cms-layouts" / "HCPC2026_OCT_ANWEB.excerpt.csv"
@@ -31,19 +33,6 @@ ANWEB_HEADER = [
     "TERM DT",
     "ACTION CD",
 ]
-
-
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
-
-
-def parse(name: str, data: bytes, **hints) -> ParsedTable:
-    result = parse_source(Source(name, data), Hints(**hints))
-    assert isinstance(result, ParsedTable)
-    return result
 
 
 def anweb_csv(rows: list[list[str]]) -> bytes:

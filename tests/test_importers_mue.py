@@ -9,10 +9,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import require_shared as need
+from importer_helpers import parse, refused
 
-from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers import Hints, ParsedTable, Source, parse_source
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 OFFICIAL_CSV = SHARED / "cms" / "mue" / "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv"
@@ -27,13 +27,6 @@ NOTICE = (
 )
 
 
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
-
-
 def official(values_header: str, rows: list[str]) -> bytes:
     """An official-layout MUE CSV built in code (Latin-1, quoted notice, split header cell)."""
     header = f'"HCPCS/\nCPT Code",{values_header},MUE Adjudication Indicator,MUE Rationale\r\n'
@@ -45,18 +38,6 @@ ROWS = [
     "0002M,1,3 Date of Service Edit: Clinical,Nature of Analyte",
     "A4206,0,1 Line Edit,CMS Policy",
 ]
-
-
-def parse(name: str, data: bytes, **hints) -> ParsedTable:
-    result = parse_source(Source(name, data), Hints(**hints))
-    assert isinstance(result, ParsedTable)
-    return result
-
-
-def refused(name: str, data: bytes, **hints) -> InputFileError:
-    with pytest.raises(InputFileError) as info:
-        parse_source(Source(name, data), Hints(**hints))
-    return info.value
 
 
 @pytest.mark.parametrize(

@@ -7,34 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import require_shared as need
+from importer_helpers import parse, refused
 
-from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers import Hints, ParsedTable, Source, parse_source
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 POS = SHARED / "cms" / "pos" / "place_of_service.derived.csv"
-
-
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
-
-
-def parse(name: str, text: str | bytes, **hints) -> ParsedTable:
-    data = text.encode() if isinstance(text, str) else text
-    result = parse_source(Source(name, data), Hints(**hints))
-    assert isinstance(result, ParsedTable)
-    return result
-
-
-def refused(name: str, text: str | bytes, **hints) -> InputFileError:
-    data = text.encode() if isinstance(text, str) else text
-    with pytest.raises(InputFileError) as info:
-        parse_source(Source(name, data), Hints(**hints))
-    return info.value
 
 
 PTP_FULL = (

@@ -11,10 +11,11 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import require_shared as need
+from importer_helpers import parse, refused
 
-from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers import Hints, ParsedTable, Source, parse_source
+from addin.reference.importers import ParsedTable, Source, parse_source
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 EXCERPT = SHARED / "cms-layouts" / "ccipra-v322r0-f1.excerpt.txt"
@@ -35,31 +36,12 @@ ROWS = [
 ]
 
 
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
-
-
 def txt(
     rows: list[str] = ROWS, *, title: str = "Column1/Column2 Edits", ending: str = "\r\n"
 ) -> bytes:
     """An official-layout PTP TXT built in code."""
     lines = [AMA + "\t" * 6, title + "\t" * 6, *HEADER_BLOCK, *rows]
     return (ending.join(lines) + ending).encode("latin-1")
-
-
-def parse(name: str, data: bytes, **hints) -> ParsedTable:
-    result = parse_source(Source(name, data), Hints(**hints))
-    assert isinstance(result, ParsedTable)
-    return result
-
-
-def refused(name: str, data: bytes, **hints) -> InputFileError:
-    with pytest.raises(InputFileError) as info:
-        parse_source(Source(name, data), Hints(**hints))
-    return info.value
 
 
 # --------------------------------------------------------------------------- official TXT

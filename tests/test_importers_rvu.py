@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import require_shared as need
+from importer_helpers import parse
 
 from addin.errors import InputFileError
 from addin.reference import schema
-from addin.reference.importers import Hints, ParsedTable, SkippedFile, Source, parse_source
+from addin.reference.importers import ParsedTable, SkippedFile, Source, parse_source
 
 SHARED = Path(__file__).parents[1].parent / "shared"
 RVU = SHARED / "cms" / "pfs" / "rvu25d"
@@ -28,19 +30,6 @@ INDICATORS = [
     "team_surg",
     "endo_base",
 ]
-
-
-def need(path: Path) -> Path:
-    """Skip when ../shared is absent (a user's fresh clone); CI always has it."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CMS reference files live in ../shared (present in CI)")
-    return path
-
-
-def parse(name: str, data: bytes, **hints) -> ParsedTable:
-    result = parse_source(Source(name, data), Hints(**hints))
-    assert isinstance(result, ParsedTable)
-    return result
 
 
 def parse_path(path: Path, name: str | None = None) -> ParsedTable:
