@@ -15,7 +15,8 @@ import pytest
 from addin.checker import run_rules
 from addin.checker.run import enabled_rules
 from addin.claims import ClaimsInput
-from addin.reference import ReferenceData
+from addin.claims.model import LINE_COLUMNS, REJECTED_COLUMNS
+from addin.reference import ReferenceData, schema
 
 PTP_ROWS = [
     # setting, column_1, column_2, pre_1996, effective, deletion, indicator, rationale
@@ -118,20 +119,7 @@ AOC_ROWS = [
     ("3", "88311", "", "88304", "", "2010-01-01", "", ""),
 ]
 
-RVU_HEADER = [
-    "code",
-    "modifier",
-    "description",
-    "status",
-    "pctc",
-    "global_days",
-    "mult_proc",
-    "bilat",
-    "asst",
-    "co_surg",
-    "team_surg",
-    "endo_base",
-]
+RVU_HEADER = schema.COLUMNS[schema.RVU][: schema.COLUMNS[schema.RVU].index("endo_base") + 1]
 RVU_ROWS = [
     ("77002", "", "", "A", "1", "ZZZ", "0", "0", "9", "9", "9", ""),
     ("77001", "", "", "A", "1", "ZZZ", "0", "0", "9", "9", "9", ""),
@@ -349,29 +337,12 @@ def claims_input(
         )
     frame = pd.DataFrame(records)
     if frame.empty:
-        frame = pd.DataFrame(
-            columns=[
-                "row",
-                "claim_id",
-                "patient_id",
-                "provider_npi",
-                "dos",
-                "cpt",
-                "mod1",
-                "mod2",
-                "mod3",
-                "mod4",
-                "modifiers",
-                "units",
-                "dx",
-                "pos",
-            ]
-        )
+        frame = pd.DataFrame(columns=LINE_COLUMNS)
     for column in ("cpt", "mod1", "mod2", "mod3", "mod4", "modifiers", "dx", "pos"):
         frame[column] = frame[column].astype(str).astype("category")
     frame["units"] = frame["units"].astype("int64")
     frame["dos"] = pd.to_datetime(frame["dos"])
-    rejected_frame = pd.DataFrame(rejected or [], columns=["row", "column", "reason", "raw"])
+    rejected_frame = pd.DataFrame(rejected or [], columns=REJECTED_COLUMNS)
     mapping = {
         "claim_id": "Claim",
         "patient_id": "Patient",
