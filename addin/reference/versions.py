@@ -129,7 +129,7 @@ def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
                 origin="imported",
                 files=[r.source_file for r in records],
                 rows=sum(r.rows for r in records),
-                load=_parquet_loader(paths, sort_key="pair_key" if table == schema.PTP else None),
+                load=_frame_loader(_arrow_loader(paths, None)),
                 load_arrow=_arrow_loader(paths, PTP_INDEX_COLUMNS if table == schema.PTP else None),
             )
         )
@@ -158,16 +158,6 @@ def _arrow_loader(paths: list[Path], columns: list[str] | None) -> Callable[[], 
     return load
 
 
-def _parquet_loader(paths: list[Path], sort_key: str | None) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        tables = [pq.read_table(path) for path in paths]
-        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
-        frame = table.to_pandas(date_as_object=False)
-        if sort_key and len(paths) > 1:
-            frame = frame.sort_values(sort_key, kind="stable", ignore_index=True)
-        return frame
-
-    return load
+def _frame_loader(load_arrow: Callable[[], Any]) -> Callable[[], pd.DataFrame]:
+    """The whole stored table as a pandas frame (dates as datetime64, not objects)."""
+    return lambda: load_arrow().to_pandas(date_as_object=False)
