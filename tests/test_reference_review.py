@@ -29,7 +29,7 @@ from addin.verdicts import bypass_for_pair
 # ---------------------------------------------------------------- missing values (pandas 3)
 
 
-@pytest.mark.parametrize("missing", [None, np.nan, pd.NA, pd.NaT, np.datetime64("NaT")])
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA, pd.NaT, np.datetime64("NaT", "ns")])
 def test_pandas_missing_values_are_empty_cells(missing):
     assert normalize_code(missing) is None
     assert normalize_modifier(missing) is None

@@ -326,8 +326,12 @@ class PtpIndex:
 
 
 def _days_to_datetime(days: np.ndarray) -> np.ndarray:
-    out = days.astype("int64").astype("datetime64[D]").astype("datetime64[ns]")
-    out[(days == NO_START) | (days == NO_END)] = np.datetime64("NaT")
+    """int32 days as ``datetime64[ns]``; the open-ended sentinels become NaT (masked before
+    the unit change, which numpy >= 2.5 refuses for out-of-range days)."""
+    open_ended = (days == NO_START) | (days == NO_END)
+    safe = np.where(open_ended, 0, days).astype("int64").astype("datetime64[D]")
+    out = safe.astype("datetime64[ns]")
+    out[open_ended] = np.datetime64("NaT", "ns")
     return out
 
 

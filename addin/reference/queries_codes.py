@@ -88,7 +88,7 @@ class CodeQueries:
         """Per code, the add-on code's own deletion date in the AOC version for its date
         (NaT when the code is not an add-on or is not deleted). CMS keeps deleted add-on
         codes in the AOC file, so this dates deletions the HCPCS text files do not carry."""
-        out = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        out = np.full(len(codes), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
         versions = self.version_set(schema.AOC)
         if not versions or len(codes) == 0:
             return out
@@ -113,7 +113,7 @@ class CodeQueries:
         """Per code, from the HCPCS version that answers for its own date (as
         :meth:`code_info` does): listed?, termination date, effective date (datetime64)."""
         listed = np.zeros(len(codes), dtype=bool)
-        term = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        term = np.full(len(codes), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
         start = term.copy()
         versions = self.version_set(schema.HCPCS)
         if not versions or len(codes) == 0:

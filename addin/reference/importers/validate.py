@@ -78,7 +78,7 @@ def to_dates(
             raise ctx.fail(bad, column, "missing date")
     if missing.all():  # a column the layout lost (derived PTP has no effective date)
         return pd.Series(
-            np.full(len(text), np.datetime64("NaT"), "datetime64[s]"), index=text.index
+            np.full(len(text), np.datetime64("NaT", "s"), "datetime64[s]"), index=text.index
         )
     lengths = pc.utf8_length(arr)
     if pc.any(pc.greater(lengths, 10)).as_py():
@@ -99,7 +99,7 @@ def to_dates(
         result = parsed if result is None else pc.coalesce(result, parsed)
     assert result is not None
     numpy_dates = result.to_numpy(zero_copy_only=False).astype("datetime64[s]")
-    numpy_dates[missing] = np.datetime64("NaT")
+    numpy_dates[missing] = np.datetime64("NaT", "s")
     unparsed = np.isnat(numpy_dates) & ~missing
     years = numpy_dates.astype("datetime64[Y]").astype("int64") + 1970
     out_of_range = ~np.isnat(numpy_dates) & ((years < 1900) | (years > 2199))
