@@ -193,7 +193,8 @@ def test_line_dtypes():
     for name in ("cpt", "mod1", "mod2", "mod3", "mod4", "modifiers", "dx", "pos"):
         assert dtypes[name] == "category", name
     for name in ("claim_id", "patient_id", "provider_npi"):
-        assert dtypes[name] == "str", name
+        assert dtypes[name] in ("str", "object"), name  # pandas 3 / pandas 2
+        assert result.lines[name].map(type).eq(str).all(), name
 
 
 def test_logs_counts_never_cell_contents(caplog):

@@ -83,8 +83,9 @@ def prepare_lines(lines: pd.DataFrame) -> pd.DataFrame:
     )
     prepared = pd.DataFrame(out)
     patient = prepared["patient_id"]
-    # no patient id: the claim stands for the patient (a prefix keeps the two apart)
-    patient_key = patient.where(patient != "", "\x00claim:" + prepared["claim_id"])
+    # no patient id: the claim stands for the patient (a prefix keeps the two apart). Not
+    # NUL: pandas 2 hashes object strings as C strings, so every "\x00..." key would be one.
+    patient_key = patient.where(patient != "", "\x1fclaim:" + prepared["claim_id"])
     day = prepared["dos"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     prepared["day"] = day
     prepared["group"] = _group_ids(patient_key, prepared["provider_npi"], day)
