@@ -149,7 +149,7 @@ def test_dx_rules_use_the_fiscal_year_of_each_line(ref):
         "ICD-10-CM FY2026 (imported)",
         "ICD-10-CM FY2026 (imported)",
     ]
-    assert "in ICD-10-CM FY2025 (imported)" in found.sort_values("row").iloc[0]["message"]
+    assert "checked against ICD-10-CM FY2025 (imported)" in found.sort_values("row").iloc[0]["message"]
 
 
 def test_dates_before_the_oldest_year_are_not_judged_but_warned(ref):
@@ -192,3 +192,13 @@ def test_normalised_header_is_reported_in_book_form(tmp_path):
     found = dx_findings(tiny_reference(tmp_path), line("47383", dx="k83"))
     assert ids(found) == [("DX003", 2), ("DX004", 2)]
     assert set(found["related_code"]) == {"K83"}
+
+
+def test_excel_text_says_not_covered_and_how_a_code_was_read(ref):
+    from addin.excel.fields import icd10_text
+
+    assert icd10_text(ref.icd10("E11.9", dt.date(2020, 1, 1))).startswith(
+        "ICD-10-CM not checked for E11.9: no imported ICD-10-CM fiscal year covers 2020-01-01"
+    )
+    text = icd10_text(ref.icd10("e11a", dt.date(2026, 1, 1)))
+    assert text.startswith("E11.A: Type 2 diabetes") and "read as E11.A" in text

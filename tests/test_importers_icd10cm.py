@@ -101,16 +101,16 @@ def test_truncated_line_is_refused_with_line_and_column(excerpt):
     lines = _lines(excerpt)
     lines[9] = lines[9][:40]  # cut inside the short description
     error = refused("icd10cm_order_2026.txt", _join(lines))
-    assert error.line == 10
-    assert error.column and "77" in error.column
-    assert "icd10cm_order_2026.txt, line 10, column 77" in str(error)
+    assert (error.line, error.column) == (10, "41")
+    assert "icd10cm_order_2026.txt, line 10, column 41" in str(error)
+    assert "truncated" in error.reason
 
 
 def test_file_cut_mid_record_is_refused(excerpt):
     cut = excerpt[: excerpt.rindex(b"\r\n", 0, len(excerpt) - 2) + 30]
     error = refused("icd10cm_order_2026.txt", cut)
     assert error.line == cut.count(b"\r\n") + 1
-    assert "order-file layout" in error.reason
+    assert "truncated" in error.reason
 
 
 @pytest.mark.parametrize(
@@ -147,3 +147,9 @@ def test_unusual_vintage_hint_is_noted():
     parsed = parse("order.txt", order_file(ROWS), vintage=dt.date(2026, 1, 1))
     assert parsed.vintage == dt.date(2026, 1, 1)
     assert any("1 October" in note for note in parsed.notes)
+
+
+def test_truncated_last_line_of_a_written_file_is_refused():
+    text = order_file(ROWS)
+    error = refused("icd10cm_order_2026.txt", text[: len(text) - 30])
+    assert error.line == 4 and "truncated" in error.reason

@@ -206,7 +206,11 @@ class DX002(Rule):
             return no_findings()
         typed = pd.Series(dx.forms[frame["form"].to_numpy()], dtype=object)
         message = cat(
-            "INVALID DIAGNOSIS: ", typed, " is not an ICD-10-CM code in ", _sources(dx, frame), "."
+            "INVALID DIAGNOSIS: ",
+            typed,
+            " is not an ICD-10-CM code on the date of service (checked against ",
+            _sources(dx, frame),
+            ").",
         )
         suggestion = cat(
             "Correct ",

@@ -132,7 +132,7 @@ def _check_layout(name: str, lines: pd.Series, line_numbers: np.ndarray) -> None
         (
             "77",
             "expected a blank after the 60-character short description (wrong widths?)",
-            lines.str.slice(76, 77) != " ",
+            (lines.str.slice(76, 77) != " ").to_numpy(dtype=bool) & (length > 76),
         ),
         (
             "long description (78-)",
@@ -151,6 +151,12 @@ def _check_layout(name: str, lines: pd.Series, line_numbers: np.ndarray) -> None
         return
     index = int(np.flatnonzero(bad_lines)[0])
     column, reason, _ = checks[int(np.flatnonzero(masks[:, index])[0])]
+    if length[index] <= LONG_START and column in ("77", "long description (78-)"):
+        column = str(int(length[index]) + 1)
+        reason = (
+            f"the line ends after column {int(length[index])}, before the long description "
+            "(column 78): a truncated line?"
+        )
     excerpt = lines.iloc[index][:40]
     raise InputFileError(
         name,
