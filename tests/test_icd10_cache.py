@@ -8,14 +8,14 @@ import logging
 
 import pytest
 
-from addin.reference import icd10
+from addin.reference import icd10_package as icd10
 from addin.reference.icd10 import Icd10Lookup
 
 
 @pytest.fixture
 def real_sets():
     """The package's code lists (built once per process), so a rebuild here costs no XML parse."""
-    return icd10._code_sets()
+    return icd10.code_sets()
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_truncated_cache_is_rebuilt_not_an_eof_error(fresh, monkeypatch, caplog)
     path = icd10._cache_path()
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with caplog.at_level(logging.WARNING, logger="addin.reference.icd10"):
+    with caplog.at_level(logging.WARNING, logger="addin.reference.icd10_package"):
         assert answers() == (True, True, False)
     assert fresh == [1]
     assert "damaged" in caplog.text and "rebuilding" in caplog.text
@@ -68,7 +68,7 @@ def test_altered_cache_is_detected_by_checksum(fresh, monkeypatch, caplog):
     payload["billable"].remove("E119")  # a wrong answer if the cache were trusted
     payload["billable"].append("K83")
     path.write_bytes(gzip.compress(json.dumps(payload).encode()))
-    with caplog.at_level(logging.WARNING, logger="addin.reference.icd10"):
+    with caplog.at_level(logging.WARNING, logger="addin.reference.icd10_package"):
         assert answers() == (True, True, False)
     assert fresh == [1]
     assert "checksum" in caplog.text
@@ -100,7 +100,7 @@ def test_any_damage_is_rebuilt(fresh, monkeypatch, damage):
 
 def test_cache_of_the_earlier_format_is_replaced(fresh, monkeypatch):
     path = icd10._cache_path()
-    valid, billable = icd10._SETS or icd10._code_sets()
+    valid, billable = icd10._SETS or icd10.code_sets()
     reload(monkeypatch)
     path.write_bytes(gzip.compress(json.dumps({"valid": valid, "billable": billable}).encode()))
     assert answers() == (True, True, False)
