@@ -162,13 +162,14 @@ def MODIFIER_DESC(modifier: Any) -> str:
 
 @xw.func(category=CATEGORY)
 @xw.arg("code", doc="ICD-10-CM diagnosis code, with or without the dot (K83.1 or K831).")
+@xw.arg("date", doc=DATE_DOC)
 @excel_safe
-def ICD10_DESC(code: Any) -> str:
-    """ICD-10-CM description of a diagnosis code; says so when the code is unknown or a non-billable header (e.g. K83 instead of K83.1)."""
+def ICD10_DESC(code: Any, date: Any = None) -> str:
+    """ICD-10-CM description of a diagnosis code for the date of service (its fiscal year when order files are imported); says so when the code is unknown, a non-billable header (K83 instead of K83.1) or the date is not covered."""
     text = cells.text_arg(code, "code")
     if not text:
         return ""
-    return fields.icd10_text(answers.reference().icd10(text))
+    return fields.icd10_text(answers.reference().icd10(text, _date(date)))
 
 
 @xw.func(category=CATEGORY)

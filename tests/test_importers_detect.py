@@ -53,7 +53,6 @@ def test_renamed_files_are_recognised_by_content(relative, layout, table):
             "crosswalk",
         ),
         (CMS / "pfs" / "rvu25d" / "GPCI2025.csv", "GPCI"),
-        (LAYOUTS / "icd10cm_order_2026.excerpt.txt", "ICD-10-CM"),
     ],
 )
 def test_known_tables_we_do_not_use_are_skipped_with_a_note(path, words):

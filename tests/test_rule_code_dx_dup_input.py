@@ -61,7 +61,8 @@ def test_diagnoses(ref):
         line("47383", dx="K83", patient="P3"),
         line("47383", dx="K831", patient="P4"),
     )
-    assert ids(found) == [("DX001", 2), ("DX002", 3), ("DX003", 4)]
+    # K831 (row 5) is valid, read as K83.1: an info note (DX004) since dx normalisation notes
+    assert ids(found) == [("DX001", 2), ("DX002", 3), ("DX003", 4), ("DX004", 5)]
     assert found.iloc[1]["related_code"] == "K99.99"
     assert found.iloc[2]["related_code"] == "K83"
 

@@ -30,7 +30,7 @@ SIGNATURES = {
     "CPT_MUE": ["code", "setting", "date"],
     "CPT_ADDON": ["code", "date"],
     "MODIFIER_DESC": ["modifier"],
-    "ICD10_DESC": ["code"],
+    "ICD10_DESC": ["code", "date"],
     "CPT_VALID": ["code", "date", "with_reason"],
     "CPT_DATA_VERSION": [],
     "CPT_DESC_TABLE": ["codes", "date"],

@@ -272,6 +272,7 @@ def versions_used(reference: Any, setting: str, lines: pd.DataFrame) -> list:
         (schema.RVU, schema.ALL_SETTINGS),
         (schema.HCPCS, schema.ALL_SETTINGS),
         (schema.POS, schema.ALL_SETTINGS),
+        (schema.ICD10CM, schema.ALL_SETTINGS),
     ]
     out = []
     for table, table_setting in keys:

@@ -115,11 +115,14 @@ def modifier_text(mod: str, fact: ModifierFact | None) -> str:
 
 def icd10_text(fact: Icd10Fact) -> str:
     """The ICD-10-CM description, or why the code cannot be billed."""
+    if not fact.covered:
+        return f"ICD-10-CM not checked for {fact.code or '(empty)'}: {fact.note}"
     if not fact.valid:
         return f"Unknown ICD-10-CM code {fact.code or '(empty)'}"
+    note = f" ({fact.note})" if fact.note else ""
     if not fact.billable:
-        return f"{fact.code}: {fact.description} — header code, not billable: report a more specific code"
-    return f"{fact.code}: {fact.description}"
+        return f"{fact.code}: {fact.description} — header code, not billable: report a more specific code{note}"
+    return f"{fact.code}: {fact.description}{note}"
 
 
 def validity(info: CodeInfo) -> tuple[bool, str]:

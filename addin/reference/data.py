@@ -61,7 +61,7 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
             self._sets[key] = VersionSet(imported.get(key) or bundled_sets[key])
         self.notes = bundled.load_notes(self.data_dir)
         self.modifier_table = bundled.load_modifiers(self.data_dir)
-        self.icd10_lookup = Icd10Lookup()
+        self.icd10_lookup = Icd10Lookup(self.version_set(schema.ICD10CM))
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ versions

@@ -202,6 +202,10 @@ class Icd10Fact(BaseModel):
     billable: bool = False
     description: str = ""
     source: str = "ICD-10-CM (simple-icd-10-cm)"
+    #: False when no imported ICD-10-CM fiscal year covers the date of service (no judgement)
+    covered: bool = True
+    #: how the typed form was read (``typed as 'e119', read as E11.9``), or why not covered
+    note: str = ""
 
 
 class TableVersion(BaseModel):

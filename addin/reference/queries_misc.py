@@ -95,10 +95,28 @@ class MiscQueries:
             source=source,
         )
 
-    def icd10(self, code: object) -> Icd10Fact:
-        """ICD-10-CM validity, billability (leaf code) and description."""
-        return self.icd10_lookup.fact(_text(code))
+    def icd10(self, code: object, date_of_service: object = None) -> Icd10Fact:
+        """ICD-10-CM validity, billability (leaf / HIPAA-valid code) and description for a date
+        of service (None = today), from the imported fiscal year that covers it, else the
+        bundled ``simple-icd-10-cm`` tabular when no ICD-10-CM table is imported."""
+        return self.icd10_lookup.fact(_text(code), date_of_service)
 
-    def icd10_frame(self, codes: np.ndarray | pd.Series | list[str]) -> pd.DataFrame:
-        """Vector form of :meth:`icd10`: ``code, valid, billable`` aligned with the input."""
-        return self.icd10_lookup.frame(codes)
+    def icd10_frame(
+        self,
+        codes: np.ndarray | pd.Series | list[str],
+        dates: object = None,
+        version: int | None = None,
+    ) -> pd.DataFrame:
+        """Vector form of :meth:`icd10`: ``code, normalised, valid, billable, covered, source``
+        aligned with the input (``dates`` one per code or None = today; ``version`` from
+        :meth:`icd10_version_index` forces one version)."""
+        return self.icd10_lookup.frame(codes, dates, version)
+
+    def icd10_version_index(self, dates: object, length: int | None = None) -> np.ndarray:
+        """The ICD-10-CM version answering each date of service (-1 = not covered)."""
+        n = len(dates) if length is None else length
+        return self.icd10_lookup.version_index(self._days(dates, n))
+
+    def icd10_source(self, version: int) -> str:
+        """The source label of an ICD-10-CM version (``ICD-10-CM FY2026 (imported)``)."""
+        return self.icd10_lookup.label(version)

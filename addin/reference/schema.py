@@ -29,6 +29,7 @@ AOC = "aoc"
 RVU = "rvu"
 HCPCS = "hcpcs"
 POS = "pos"
+ICD10CM = "icd10cm"  # ICD-10-CM order file, one version per fiscal year (vintage = 1 October)
 ALL_SETTINGS = "all"  # setting value for tables that do not vary by setting
 
 TABLE_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -38,6 +39,7 @@ TABLE_SETTINGS: dict[str, tuple[str, ...]] = {
     RVU: (ALL_SETTINGS,),
     HCPCS: (ALL_SETTINGS,),
     POS: (ALL_SETTINGS,),
+    ICD10CM: (ALL_SETTINGS,),
 }
 
 # Columns of each canonical table, in order. Types in comments.
@@ -101,6 +103,9 @@ COLUMNS: dict[str, list[str]] = {
     ],
     # pos_code: 2-digit str; pos_type: "Facility"/"Non-Facility"/""
     POS: ["pos_code", "pos_type", "name", "description"],
+    # code: str, dotless upper case (``E119``); billable: bool (the order file's header flag:
+    # True = valid for HIPAA-covered transactions, False = a header); order_number: int
+    ICD10CM: ["code", "billable", "short_description", "long_description", "order_number"],
 }
 
 DATE_COLUMNS: dict[str, list[str]] = {
@@ -115,6 +120,7 @@ DATE_COLUMNS: dict[str, list[str]] = {
     RVU: [],
     HCPCS: ["add_date", "effective_date", "termination_date"],
     POS: [],
+    ICD10CM: [],
 }
 
 CONTRACTOR_DEFINED_PRIMARY = "CCCCC"

@@ -15,21 +15,21 @@ AOC XLSX / CSV              header row ``AOC_Edit_Type, Add-On_Code, ...``
 HCPCS ANWEB / derived       header ``HCPC, SEQNUM, RECID`` / ``hcpcs,seqnum,recid`` /
                             ``hcpcs_code,long_description``
 POS                         header ``pos_code, ...``
+ICD-10-CM order file        fixed width ``00001 A00     0 Cholera ...`` (fiscal year)
 plain PTP / MUE CSV         ``column_1, column_2, ...`` / ``code, mue_units, mai`` (aliases)
-skipped with a note         GPCI, NUCC taxonomy, Medicare specialty crosswalk, ICD-10-CM
-                            order file, PDF and Word documents
+skipped with a note         GPCI, NUCC taxonomy, Medicare specialty crosswalk, PDF and
+                            Word documents
 ==========================  ===============================================================
 """
 
 from __future__ import annotations
 
-import re
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 from addin.errors import InputFileError
-from addin.reference.importers import aoc, hcpcs, mue, plain_csv, pos, ptp, rvu
+from addin.reference.importers import aoc, hcpcs, icd10cm, mue, plain_csv, pos, ptp, rvu
 from addin.reference.importers.common import (
     Hints,
     ParsedTable,
@@ -66,7 +66,7 @@ def parse_file(
     path: Path | str, setting: str | None = None, vintage=None
 ) -> ParsedTable | SkippedFile:
     """Read and parse one file from disk (see :func:`parse_source`)."""
-    from addin.reference.importers.common import parse_vintage
+    from addin.reference.importers.names import parse_vintage
 
     path = Path(path)
     hints = Hints(setting, parse_vintage(vintage) if vintage else None)
@@ -140,10 +140,8 @@ def _parse_text(source: Source, hints: Hints) -> ParsedTable | SkippedFile:
         return ptp.parse_ptp_txt(source, hints)
     if rvu.looks_like_rvu_txt(lines):
         return rvu.parse_rvu_txt(source, hints)
-    if re.match(r"^\d{5} [A-Z][0-9A-Z]{2,6}\s+[01] ", lines[0]):
-        return SkippedFile(
-            source.name, "ICD-10-CM order file; ICD-10-CM comes from the simple-icd-10-cm package"
-        )
+    if icd10cm.looks_like_order_file(lines):
+        return icd10cm.parse_order_file(source, hints)
     first = next((line for line in lines if line.strip()), "")
     header = _split_header(first)
     if plain_csv.plain_table(header) is not None:

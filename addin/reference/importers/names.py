@@ -91,6 +91,28 @@ def vintage_from_text(text: str) -> dt.date | None:
     return None
 
 
+def fiscal_year_vintage(text: str) -> dt.date | None:
+    """The first day of the ICD-10-CM release a file name names (US federal fiscal years).
+
+    ICD-10-CM files carry the fiscal year, which starts on 1 October of the year before:
+    ``icd10cm_order_2026.txt`` / ``FY2026`` -> 2025-10-01. A mid-year April update
+    (``...April-1-2026...``, ``2026_april``) starts on 1 April of that year.
+    """
+    lower = text.lower()
+    match = re.search(r"(?<!\d)(20\d{2})(?!\d)", lower)
+    if match is None:
+        return None
+    year = int(match[1])
+    if re.search(r"(?<![a-z])apr(?:il)?(?![a-z])", lower):
+        return dt.date(year, 4, 1)
+    return dt.date(year - 1, 10, 1)
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The US federal fiscal year a date falls in (FY2026 = 2025-10-01 .. 2026-09-30)."""
+    return day.year + 1 if day.month >= 10 else day.year
+
+
 def _year(text: str) -> int:
     return int(text) if len(text) == 4 else 2000 + int(text)
 
