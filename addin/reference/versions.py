@@ -36,6 +36,7 @@ class Version:
     rows: int
     load: Callable[[], pd.DataFrame]
     load_arrow: Callable[[], Any] | None = None  # imported tables: the Parquet as a pyarrow Table
+    period_kind: str = ""  # "quarter", "year" or "" (the table's default, see currency.py)
     _built: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
