@@ -32,8 +32,8 @@ def short_description(info: CodeInfo) -> str:
         info.date_of_service,
         info.inactive_reason,
     )
-    if info.category is None:
-        return text
+    if info.category is None or not info.known:
+        return text  # "not in the loaded CMS tables" already says where it looked
     return _noted(text, info.currency_for(_describing_table(info.category)))
 
 

@@ -102,7 +102,7 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
         }
         level_two = frame["category"].astype(str).str.startswith("HCPCS")
         frame["currency"] = np.where(level_two, notes[schema.HCPCS], notes[schema.RVU])
-        frame.loc[frame["category"].isna() | (frame["code"] == ""), "currency"] = ""
+        frame.loc[frame["category"].isna() | ~frame["known"].astype(bool), "currency"] = ""
         return frame
 
     # ------------------------------------------------------------------ versions
