@@ -24,7 +24,7 @@ import xlwings as xw
 
 from addin.excel import answers, cells, fields
 from addin.excel.cells import excel_safe
-from addin.reference import bundled
+from addin.reference import bundled, currency
 from addin.suggest import TABLE_HEADER, format_compact, table_rows
 
 CATEGORY = "CPT add-in"
@@ -97,8 +97,10 @@ def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setti
     if first is None:
         return ""
     second = cells.code_arg(other_code, "other_code")
-    found = answers.suggestions(first, second, _date(date), cells.setting_arg(setting))
-    return format_compact(list(found), with_code=second is not None)
+    dos, chosen = _date(date), cells.setting_arg(setting)
+    found = answers.suggestions(first, second, dos, chosen)
+    notes = answers.reference().suggestion_currency(first, second, dos, chosen)
+    return currency.with_suffix(format_compact(list(found), with_code=second is not None), notes)
 
 
 @xw.func(category=CATEGORY)

@@ -90,6 +90,19 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
         currency.enforce(info.currency, self.stale_policy)
         return info
 
+    def suggestion_currency(
+        self, code: object, other_code: object, date_of_service: object, setting: object
+    ) -> list[Currency]:
+        """The currency of the tables modifier suggestions consult: the fee schedule (or HCPCS
+        for Level II codes) and, with another code, the PTP table of the setting."""
+        from addin.codes import code_category, normalize_code
+
+        dos = self._dos(date_of_service)
+        tables = currency.code_tables(code_category(normalize_code(code) or ""), Setting.parse(setting).value)[:1]
+        if other_code:
+            tables.append((schema.PTP, Setting.parse(setting).value))
+        return [self.currency(t, s, dos) for t, s in tables if self.version_set(t, s)]
+
     def descriptions_frame(self, codes, date_of_service: dt.date | None = None) -> pd.DataFrame:
         """The description fields of :meth:`code_info` for many codes, plus ``currency``: the
         short note of the describing table (RVU, or HCPCS for Level II codes; ``""`` when
