@@ -37,6 +37,11 @@ def short_description(info: CodeInfo) -> str:
     return _noted(text, info.currency_for(_describing_table(info.category)))
 
 
+def describing_currency(info: CodeInfo):
+    """The currency of the table that describes the code (RVU, or HCPCS for Level II codes)."""
+    return info.currency_for(_describing_table(info.category))
+
+
 def _describing_table(category: str | None) -> str:
     return schema.HCPCS if category and category.startswith("HCPCS") else schema.RVU
 

@@ -206,6 +206,17 @@ def test_udfs_carry_the_short_suffix(bundled):
     )
 
 
+def test_spill_and_validity_functions_name_the_stale_table(bundled):
+    date = dt.datetime(2026, 5, 4)
+    table = udfs.CPT_CONFLICTS_TABLE([["47383"], ["77002"]], date)
+    assert table[0] == udfs.CONFLICT_HEADER
+    assert all(row[3].endswith(" [PTP table 2024Q3 older than 2026Q2]") for row in table[1:])
+    assert udfs.CPT_CONFLICTS_TABLE([["47383"], ["43235"]], date)[0][0].endswith("[PTP table 2024Q3 older than 2026Q2]")
+    assert "[PTP" not in udfs.CPT_CONFLICTS_TABLE([["47383"], ["77002"]], dt.datetime(2024, 8, 1))[1][3]
+    assert udfs.CPT_VALID("47383", date, True).endswith("[RVU table 2025Q4 older than 2026Q2]")
+    assert udfs.CPT_VALID("47383", date) is True
+
+
 def test_udfs_show_the_refusal_under_the_error_policy(bundled):
     bundled.stale_policy = "error"
     text = udfs.CPT_CONFLICTS("47383", "77002", date=dt.datetime(2026, 5, 4))
