@@ -31,3 +31,21 @@ class InputFileError(CptAddinError):
 
 class UnknownCodeError(CptAddinError):
     """A code that is not in any loaded table."""
+
+
+class DataUnavailableError(CptAddinError):
+    """The reference data cannot answer as asked (exit 2; the server answers 503)."""
+
+
+class StoreDamagedError(DataUnavailableError):
+    """The store of imported tables is damaged: says what is wrong and the command that mends it.
+
+    Raised instead of answering from other data: Parquet files without a manifest, a damaged
+    or empty manifest, a missing or unreadable Parquet file, a file whose checksum or size no
+    longer matches the manifest.
+    """
+
+    def __init__(self, problem: str, mend: str = "cpt-addin data repair") -> None:
+        self.problem = problem
+        self.mend = mend
+        super().__init__(f"the store of imported tables is damaged: {problem}. To mend it run: {mend}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from addin.reference import indicators
+from addin.reference import indicators, schema
 from addin.reference.models import CodeInfo
 
 NO_LICENSED_TEXT = (
@@ -18,9 +18,11 @@ NO_LICENSED_TEXT = (
 def short_description(info: CodeInfo) -> str:
     """The description a cell shows: licensed/public text first, else the project paraphrase.
 
-    Unknown or malformed codes get a clear message instead.
+    Unknown or malformed codes get a clear message instead. When the table that describes the
+    code (RVU, or HCPCS for Level II codes) does not cover the date of service, a short note
+    follows: ``[RVU table 2025Q4 older than 2026Q2]``.
     """
-    return describe_code(
+    text = describe_code(
         info.code,
         info.category,
         info.known,
@@ -30,6 +32,23 @@ def short_description(info: CodeInfo) -> str:
         info.date_of_service,
         info.inactive_reason,
     )
+    if info.category is None or not info.known:
+        return text  # "not in the loaded CMS tables" already says where it looked
+    return _noted(text, info.currency_for(_describing_table(info.category)))
+
+
+def describing_currency(info: CodeInfo):
+    """The currency of the table that describes the code (RVU, or HCPCS for Level II codes)."""
+    return info.currency_for(_describing_table(info.category))
+
+
+def _describing_table(category: str | None) -> str:
+    return schema.HCPCS if category and category.startswith("HCPCS") else schema.RVU
+
+
+def _noted(text: str, currency) -> str:
+    note = currency.suffix if currency is not None else ""
+    return f"{text} {note}" if note else text
 
 
 def describe_code(
@@ -64,15 +83,18 @@ def short_descriptions(frame, date_of_service: dt.date) -> list[str]:
         frame[name].tolist()
         for name in ("code", "category", "known", "active", "description", "plain_description", "inactive_reason")
     ]
+    notes = frame["currency"].tolist() if "currency" in frame.columns else [""] * len(frame)
     cache: dict[str, str] = {}
     out = []
-    for code, category, known, active, description, plain, reason in zip(*columns, strict=True):
+    for code, category, known, active, description, plain, reason, note in zip(*columns, notes, strict=True):
         text = cache.get(code)
         if text is None:
             category = category if isinstance(category, str) else None  # NaN from pandas
             text = "" if not code else describe_code(
                 code, category, known, active, description, plain, date_of_service, reason
             )
+            if text and note:
+                text = f"{text} {note}"
             cache[code] = text
         out.append(text)
     return out
@@ -80,10 +102,14 @@ def short_descriptions(frame, date_of_service: dt.date) -> list[str]:
 
 def mue_line(info: CodeInfo) -> str:
     """``MUE (practitioner): 1 unit(s) per day — MAI 2 …; rationale: …`` (card and CPT_MUE)."""
+    table = info.currency_for(schema.MUE)
     if info.mue is None:
-        return f"MUE ({info.setting}): none published for this code"
+        return _noted(f"MUE ({info.setting}): none published for this code", table)
     mue = info.mue
-    return f"MUE ({mue.setting}): {mue.mue_units} unit(s) per day — {mue.mai_text}; rationale: {mue.rationale or 'n/a'}"
+    return _noted(
+        f"MUE ({mue.setting}): {mue.mue_units} unit(s) per day — {mue.mai_text}; rationale: {mue.rationale or 'n/a'}",
+        table,
+    )
 
 
 def addon_line(info: CodeInfo) -> str:
@@ -94,7 +120,7 @@ def addon_line(info: CodeInfo) -> str:
         parts.append(f"Add-on code, {info.addon.type_text}. Primary codes: {primaries}")
     if info.addon_for:
         parts.append(f"Primary for add-on codes: {', '.join(info.addon_for)}")
-    return ". ".join(parts)
+    return _noted(". ".join(parts), info.currency_for(schema.AOC)) if parts else ""
 
 
 def code_card(info: CodeInfo) -> list[str]:
@@ -104,6 +130,13 @@ def code_card(info: CodeInfo) -> list[str]:
         return lines
     lines.append(f"Code set: {info.category}; date of service {info.date_of_service}, setting {info.setting}")
     state = "active" if info.active else f"INACTIVE ({info.inactive_reason})"
+    describing = info.currency_for(_describing_table(info.category))
+    if describing is not None and describing.suffix:
+        state = (
+            f"{state} in the {describing.table.upper()} table {describing.version_period}"
+            + (f" (older than {describing.date_period})" if describing.status == "stale" else
+               f" (no table covers {describing.date_period})")
+        )
     lines.append(f"Status on that date: {state}")
     if info.plain_description and info.description:
         lines.append(f"In plain words: {info.plain_description}")
@@ -144,4 +177,10 @@ def code_card(info: CodeInfo) -> list[str]:
                 lines.append(f"{label}: {value}")
     if info.sources:
         lines.append("Sources: " + "; ".join(info.sources))
+    lines.extend(currency_lines(info.currency))
     return lines
+
+
+def currency_lines(currencies) -> list[str]:
+    """``Data currency: …`` lines for the answers from a table that does not cover the date."""
+    return [f"Data currency: {c.sentence}" for c in currencies if c is not None and c.sentence]

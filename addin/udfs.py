@@ -24,7 +24,8 @@ import xlwings as xw
 
 from addin.excel import answers, cells, fields
 from addin.excel.cells import excel_safe
-from addin.reference import bundled
+from addin.explain import describing_currency
+from addin.reference import bundled, currency
 from addin.suggest import TABLE_HEADER, format_compact, table_rows
 
 CATEGORY = "CPT add-in"
@@ -97,8 +98,10 @@ def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setti
     if first is None:
         return ""
     second = cells.code_arg(other_code, "other_code")
-    found = answers.suggestions(first, second, _date(date), cells.setting_arg(setting))
-    return format_compact(list(found), with_code=second is not None)
+    dos, chosen = _date(date), cells.setting_arg(setting)
+    found = answers.suggestions(first, second, dos, chosen)
+    notes = answers.reference().suggestion_currency(first, second, dos, chosen)
+    return currency.with_suffix(format_compact(list(found), with_code=second is not None), notes)
 
 
 @xw.func(category=CATEGORY)
@@ -182,8 +185,11 @@ def CPT_VALID(code: Any, date: Any = None, with_reason: Any = None) -> Any:
     code = cells.code_arg(code)
     if code is None:
         return "Empty cell" if cells.flag_arg(with_reason) else False
-    valid, reason = fields.validity(answers.reference().code_info(code, _date(date)))
-    return reason if cells.flag_arg(with_reason) else valid
+    info = answers.reference().code_info(code, _date(date))
+    valid, reason = fields.validity(info)
+    if not cells.flag_arg(with_reason):
+        return valid
+    return currency.with_suffix(reason, [describing_currency(info)] if info.known else [])
 
 
 @xw.func(category=CATEGORY)
@@ -215,8 +221,13 @@ def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> li
     flat = [c for row in cells.column_arg(codes) for c in (cells.code_arg(v) for v in row) if c]
     dos, setting = _date(date), cells.setting_arg(setting)
     rows = answers.conflict_rows(flat, dos, setting)
+    note = [answers.reference().currency("ptp", setting.value, dos)]
     if not rows:
-        return [[f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})"]]
+        return [[currency.with_suffix(f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})", note)]]
+    suffix = currency.suffix(note)
+    if suffix:  # each verdict says which table it is from: "… [PTP table 2024Q3 older than 2026Q2]"
+        for row in rows:
+            row[3] = f"{row[3]} {suffix}"
     return [list(CONFLICT_HEADER), *rows]  # plain str/int values already
 
 

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from pydantic import BaseModel, Field
 
 from addin.codes import Setting, normalize_code, split_modifiers
+from addin.reference import currency as currency_policy
+from addin.reference import schema
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
-from addin.reference.models import ModifierFact, PtpEdit
+from addin.reference.models import Currency, ModifierFact, PtpEdit
 
 CONFLICT = "conflict"
 BYPASSED = "bypassed"
@@ -171,30 +173,47 @@ class PairVerdict(BaseModel):
     action: str = ""
     other_edits: list[PtpEdit] = Field(default_factory=list)
     source: str = ""
+    currency: Currency | None = None  # does the PTP table answering cover the date?
 
-    def lines(self) -> list[str]:
-        """Verdict first, then why, then what to do (the CLI prints these)."""
+    def lines(self, with_currency: bool = True) -> list[str]:
+        """Verdict first, then why, then what to do (the CLI prints these); a table that does
+        not cover the date of service adds a ``Data currency:`` line."""
         out = [self.headline]
         if self.why:
             out.append(self.why)
         if self.action:
             out.append(f"What to do: {self.action}")
         for edit in self.other_edits:
-            out.append(f"Other episode: {describe_edit(edit)}")
+            out.append(f"Other episode: {describe_edit(edit, self.currency)}")
         if self.source:
             out.append(f"Source: {self.source}")
+        if with_currency and self.currency is not None and self.currency.sentence:
+            out.append(f"Data currency: {self.currency.sentence}")
         return out
 
     def text(self) -> str:
-        """The verdict as one paragraph (Excel cells)."""
-        return " ".join(self.lines())
+        """The verdict as one paragraph (Excel cells; the headline carries the short currency note)."""
+        return " ".join(self.lines(with_currency=False))
 
 
-def describe_edit(edit: PtpEdit) -> str:
-    """``Column 1 43497, Column 2 43235, indicator 0, effective …, deleted …: rationale``."""
+def describe_edit(edit: PtpEdit, currency: Currency | None = None) -> str:
+    """``Column 1 43497, Column 2 43235, indicator 0, effective …, deleted …: rationale``.
+
+    When the table answering does not cover the date of service, an edit without a deletion
+    date is "not deleted in the 2024Q3 table" (never "still active") and one in force is "in
+    force in the 2024Q3 table".
+    """
     start = edit.effective_date.isoformat() if edit.effective_date else "the start of the table"
-    end = f"last day {edit.deletion_date.isoformat()}" if edit.deletion_date else "still active"
-    state = "in force" if edit.applies else "not in force on this date"
+    behind = currency is not None and not currency.ok
+    table = f"the {currency.version_period} table" if behind else ""
+    if edit.deletion_date:
+        end = f"last day {edit.deletion_date.isoformat()}"
+    else:
+        end = f"not deleted in {table}" if behind else "still active"
+    if edit.applies:
+        state = f"in force in {table}" if behind else "in force"
+    else:
+        state = "not in force on this date"
     return (
         f"Column 1 {edit.column_1}, Column 2 {edit.column_2}, modifier indicator "
         f"{edit.modifier_indicator}, from {start}, {end} ({state}); rationale: {edit.rationale}."
@@ -213,6 +232,9 @@ def pair_verdict(
     """Look the pair up (either order) and decide: conflict, bypassed, or no edit."""
     a, b = normalize_code(code1) or "", normalize_code(code2) or ""
     answer = reference.pair(a, b, date_of_service, setting)
+    currency = currency_policy.for_table(reference, schema.PTP, answer.setting, answer.date_of_service)
+    currency_policy.enforce([currency], getattr(reference, "stale_policy", currency_policy.WARN))
+    note = f" {currency.suffix}" if currency.suffix else ""
     mods_by_code = {a: split_modifiers(mods1), b: split_modifiers(mods2)}
     base = {
         "code1": a,
@@ -220,6 +242,7 @@ def pair_verdict(
         "date_of_service": answer.date_of_service,
         "setting": answer.setting,
         "source": answer.source,
+        "currency": currency,
     }
     applicable = answer.applicable
     if not applicable:
@@ -228,10 +251,21 @@ def pair_verdict(
             why = f"{len(answer.edits)} edit row(s) exist for this pair but none is in force on {dos}."
         else:
             why = f"No NCCI PTP edit between {a} and {b} in the {answer.setting} table."
+        if note:
+            headline = (
+                f"NO EDIT in the {currency.version_period} PTP table: {a} and {b} have no edit in "
+                f"force there on {dos} ({answer.setting}); that table is older than "
+                f"{currency.date_period}, so a newer edit may exist.{note}"
+                if currency.status == currency_policy.STALE
+                else f"NO EDIT in the {currency.version_period} PTP table: {a} and {b} have no edit "
+                f"in force there on {dos} ({answer.setting}); no loaded table covers that date.{note}"
+            )
+        else:
+            headline = f"NO EDIT: {a} and {b} may be reported together on {dos} ({answer.setting})."
         return PairVerdict(
             **base,
             verdict=NO_EDIT,
-            headline=f"NO EDIT: {a} and {b} may be reported together on {dos} ({answer.setting}).",
+            headline=headline,
             why=why,
             other_edits=answer.edits,
         )
@@ -258,7 +292,7 @@ def pair_verdict(
     others = [e for e in answer.edits if e is not edit]
     if edit.source and edit.source != answer.source:
         base["source"] = f"{edit.source} — {answer.source}"
-    why = f"{describe_edit(edit)} Modifier indicator {MODIFIER_INDICATOR_TEXT[edit.modifier_indicator]}."
+    why = f"{describe_edit(edit, currency)} Modifier indicator {MODIFIER_INDICATOR_TEXT[edit.modifier_indicator]}."
     if bypass.bypassed:
         line_code = edit.column_2 if bypass.on_line == "column_2" else edit.column_1
         advice = "" if bypass.on_line == "column_2" else " Best practice puts it on the Column 2 line."
@@ -267,7 +301,7 @@ def pair_verdict(
             verdict=BYPASSED,
             headline=(
                 f"BYPASSED: {edit.column_1} (Column 1) and {edit.column_2} (Column 2) have an NCCI edit, "
-                f"bypassed by modifier {bypass.modifier} on {line_code}."
+                f"bypassed by modifier {bypass.modifier} on {line_code}.{note}"
             ),
             edit=edit,
             bypass=bypass,
@@ -277,7 +311,7 @@ def pair_verdict(
         )
     headline = (
         f"CONFLICT: {edit.column_1} is Column 1 and {edit.column_2} is Column 2; "
-        f"{edit.column_2} is denied when billed with {edit.column_1}."
+        f"{edit.column_2} is denied when billed with {edit.column_1}.{note}"
     )
     if edit.modifier_indicator == 0:
         action = (

@@ -103,7 +103,8 @@ def test_status_table_and_json(folder, capsys):
     assert code == 0 and "No tables imported yet" in out
     run(capsys, "data", "import", str(folder), "--setting", "dme", "--vintage", "2026Q3")
     code, out, _ = run(capsys, "data", "status")
-    header, *rows = out.splitlines()
+    lines = out.splitlines()
+    header, *rows = lines[lines.index("Imported files:") + 1 :]
     assert header.split()[:5] == ["table", "setting", "vintage", "part", "rows"]
     assert "source file" in header and "imported at" in header
     assert any(r.split()[:3] == ["mue", "dme", "2026-07-01"] for r in rows)

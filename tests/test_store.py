@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from addin.codes import encode_codes, pair_keys
-from addin.errors import InputFileError
+from addin.errors import InputFileError, StoreDamagedError
 from addin.reference import schema
 from addin.reference.importers.sources import zip_bomb_problem
 from addin.reference.paths import store_dir
@@ -375,7 +375,7 @@ def test_missing_path_is_refused(store, tmp_path):
 def test_damaged_manifest_is_reported_not_overwritten(store, tmp_path):
     store.root.mkdir(parents=True)
     store.manifest_path.write_text("{not json")
-    with pytest.raises(InputFileError, match="manifest"):
+    with pytest.raises(StoreDamagedError, match="manifest"):  # names `cpt-addin data repair`
         store.import_paths([write(tmp_path, "ccipra-v322r0-f1.txt", ptp_txt())])
     assert store.manifest_path.read_text() == "{not json"
 

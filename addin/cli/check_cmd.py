@@ -182,6 +182,9 @@ def summary_text(result, written: list[Path] | None = None) -> str:
         lines.append(f"Note: {note}")
     if result.versions:
         lines.append("Data: " + "; ".join(_version_text(v) for v in result.versions))
+    from addin.reference.currency import banner_lines
+
+    lines.extend(f"Data currency: {line}" for line in banner_lines(result.versions))
     for path in written or []:
         lines.append(f"Wrote {path}")
     verdict = {0: "No errors found.", 1: "Errors found (exit 1)."}[result.exit_code]

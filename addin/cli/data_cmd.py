@@ -1,21 +1,27 @@
-"""``cpt-addin data import | status | fetch``: the user's store of CMS tables.
+"""``cpt-addin data import | status | verify | repair | fetch``: the user's store of CMS tables.
 
 ``import`` prints one line per file (imported / already imported / skipped and why /
 REFUSED with file, line and reason) and exits 2 when any file was refused; a refused file
-never changes the store. ``status`` lists what is loaded. ``fetch`` downloads a quarter's
-zips (or the ``--url`` addresses given) and imports them.
+never changes the store. ``status`` lists the bundled and imported tables, which version
+answers today and which periods no table covers. ``verify`` checks every stored file
+against the manifest; ``repair`` rebuilds or corrects the manifest. ``fetch`` downloads a
+quarter's zips (or the ``--url`` addresses given) and imports them.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
 
 from addin.codes import Setting
+from addin.errors import StoreDamagedError
+from addin.reference import bundled, currency, schema
 from addin.reference import fetch as fetching
 from addin.reference.importers.names import parse_vintage
+from addin.reference.paths import bundled_data_dir
 from addin.reference.store import (
     ALREADY,
     HELD_BACK,
@@ -68,9 +74,18 @@ def register(subparsers) -> None:
     )
     importing.set_defaults(func=run_import)
 
-    status = commands.add_parser("status", help="list the imported tables")
+    status = commands.add_parser(
+        "status", help="list bundled and imported tables, which answers today, periods not covered"
+    )
     status.add_argument("--json", action="store_true", help="print the manifest records as JSON")
     status.set_defaults(func=run_status)
+
+    verify = commands.add_parser("verify", help="check every stored file against the manifest")
+    verify.set_defaults(func=run_verify)
+    repair = commands.add_parser(
+        "repair", help="rebuild a lost or damaged manifest; drop entries whose file is gone"
+    )
+    repair.set_defaults(func=run_repair)
 
     getting = commands.add_parser(
         "fetch", help="download a quarter's files from CMS (or --url addresses) and import them"
@@ -149,16 +164,26 @@ def print_result(result: ImportResult, out=None) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """Print the store's tables (or the manifest records as JSON)."""
+    """Print the tables that answer (bundled and imported), then the imported files.
+
+    Exit 2 (with what is wrong and the mending command) when the store is damaged.
+    """
     store = Store()
-    records = sorted(store.records(), key=lambda r: (r.table, r.setting, r.vintage, r.part))
+    try:
+        records = sorted(store.records(), key=lambda r: (r.table, r.setting, r.vintage, r.part))
+    except StoreDamagedError as exc:
+        print(f"cpt-addin: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
         return 0
+    print_tables(store)
+    print()
     if not records:
-        print(f"No tables imported yet (store: {store.root}).")
+        print(f"No tables imported yet: the bundled sample tables answer (store: {store.root}).")
         print("Import CMS files with: cpt-addin data import PATH...")
         return 0
+    print("Imported files:")
     header = ("table", "setting", "vintage", "part", "rows", "layout", "source file", "imported at")
     rows = [
         (
@@ -173,15 +198,122 @@ def run_status(args: argparse.Namespace) -> int:
         )
         for r in records
     ]
+    _print_table(header, rows, right={4})
+    print(f"store: {store.root}")
+    return 0
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]], right=frozenset()) -> None:
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    right = {4}
     for row in (header, *rows):
         cells = [
             c.rjust(w) if i in right else c.ljust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=False))
         ]
         print("  ".join(cells).rstrip())
-    print(f"store: {store.root}")
+
+
+def print_tables(store: Store) -> None:
+    """Every bundled and imported table version, the one answering today, and the periods
+    up to today's quarter that no version covers (answered from an older table)."""
+    from addin.reference.versions import VersionSet, imported_versions
+
+    today = bundled.today()
+    imported = imported_versions(store.root)
+    shipped = bundled.bundled_versions(bundled_data_dir())
+    print(f"Tables (today {today.isoformat()}, {currency.quarter_label(today)}):")
+    header = ("table", "setting", "vintage", "covers", "origin", "rows", "today")
+    rows: list[tuple[str, ...]] = []
+    gaps: list[str] = []
+    for key in sorted(set(imported) | set(shipped)):
+        table, setting = key
+        answering = VersionSet(list(imported.get(key) or shipped[key]))
+        spans = currency.periods(answering)
+        now = currency.assess(answering, table, setting, today)
+        answering_now = answering.pick(today)
+        for version, span in zip(answering.versions, spans, strict=True):
+            state = ""
+            if version is answering_now:
+                state = "answers today" + (f" {now.suffix}" if now.suffix else "")
+            rows.append(_version_row(version, span, state))
+        if key in imported and key in shipped:
+            for version in shipped[key]:
+                rows.append(_version_row(version, None, "replaced by the imported table"))
+        if table != schema.POS:
+            gaps.extend(_gaps(table, setting, answering, spans, today))
+    _print_table(header, rows, right={5})
+    if gaps:
+        print("Periods with no table of their own (answered from an older table, or not at all):")
+        for line in gaps:
+            print(f"  {line}")
+
+
+def _version_row(version, span, state: str) -> tuple[str, ...]:
+    return (
+        version.table.upper(),
+        version.setting,
+        version.vintage.isoformat() if version.vintage else "undated",
+        span[2] if span else "",
+        version.origin,
+        f"{version.rows:,}",
+        state,
+    )
+
+
+def _gaps(table, setting, versions, spans, today) -> list[str]:
+    name = table.upper() + ("" if setting == schema.ALL_SETTINGS else f" {setting}")
+    dated = [s for s in spans if s is not None]
+    if not dated:
+        return []
+    out = [f"{name}: before {dated[0][2]} (no table; answered from {dated[0][2]})"]
+    for (_start, end, label), following in zip(dated, [*dated[1:], None], strict=True):
+        upto = following[0] if following else currency.next_quarter_start(today)
+        if end < upto:
+            last = upto - dt.timedelta(days=1)
+            first_label = currency.date_period(end, "year" if len(label) == 4 else "quarter")
+            last_label = currency.date_period(last, "year" if len(label) == 4 else "quarter")
+            span = first_label if first_label == last_label else f"{first_label}–{last_label}"
+            out.append(f"{name}: {span} (answered from {label}, older)")
+    return out
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Check every stored file (size, sha256, readable, rows); exit 2 with the mending command."""
+    store = Store()
+    found = store.verify()
+    if found.manifest_error:
+        print(f"DAMAGED  {found.manifest_error}")
+        print("Mend with: cpt-addin data repair")
+        return 2
+    for problem in found.problems:
+        source = problem.record.source_file if problem.record else ""
+        print(f"DAMAGED  {problem.path}: {problem.what} (from {source})")
+    for path in found.unlisted:
+        print(f"unlisted {path}: not in the manifest (left by an interrupted import?)")
+    print(f"{found.checked} file(s) checked, {len(found.problems)} damaged (store: {store.root}).")
+    if found.problems:
+        names = ", ".join(sorted({p.record.source_file for p in found.problems if p.record}))
+        print(f"Mend with: cpt-addin data repair, then import again: {names}")
+        return 2
+    return 0
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    """Rebuild or correct the manifest; say what was dropped and must be imported again."""
+    store = Store()
+    done = store.repair()
+    if done.rebuilt:
+        print(f"Rebuilt {store.manifest_path} from {len(done.kept)} Parquet file(s).")
+    for problem in done.skipped_files:
+        print(f"left out {problem.path}: {problem.what}")
+    for problem in done.dropped:
+        source = problem.record.source_file if problem.record else problem.path
+        print(f"dropped  {problem.path} ({problem.what}): import {source} again")
+    if done.checksums_added:
+        print(f"Recorded checksums for {done.checksums_added} file(s).")
+    print(f"The manifest lists {len(done.kept)} file(s) (store: {store.root}).")
+    if done.dropped:
+        print("Dropped tables now answer from the bundled data until they are imported again.")
     return 0
 
 

@@ -45,4 +45,8 @@ def run_suggest(args: argparse.Namespace) -> int:
         print(f"    {suggestion.reason}")
     if not found:
         print("No modifier suggested by the loaded indicators.")
+    notes = get_reference_data().suggestion_currency(args.code, args.other, args.date, args.setting)
+    for note in notes:
+        if note.sentence:
+            print(f"Data currency: {note.sentence}")
     return 0

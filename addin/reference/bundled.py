@@ -57,6 +57,7 @@ def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
     """One bundled version per table/setting present in ``data/``."""
     out: dict[tuple[str, str], list[Version]] = {}
     stated = _stated_vintages(data_dir)
+    kinds = _stated_periods(data_dir)
     for table, name in BUNDLED_FILES.items():
         path = data_dir / name
         frame = read_csv_text(path)
@@ -81,6 +82,7 @@ def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
                     files=[f"data/{name}"],
                     rows=len(group),
                     load=(lambda g=group: g),
+                    period_kind=kinds.get((table, setting), ""),
                 )
             )
     return out
@@ -94,6 +96,18 @@ def _stated_vintages(data_dir: Path) -> dict[tuple[str, str], dt.date]:
     return {
         (row.table, row.setting): dt.date.fromisoformat(row.vintage)
         for row in frame.itertuples(index=False)
+    }
+
+
+def _stated_periods(data_dir: Path) -> dict[tuple[str, str], str]:
+    """``versions.csv`` column ``period``: ``quarter`` or ``year`` (what the release covers)."""
+    frame = read_csv_text(data_dir / "versions.csv")
+    if frame.empty or "period" not in frame.columns:
+        return {}
+    return {
+        (row.table, row.setting): row.period.strip().lower()
+        for row in frame.itertuples(index=False)
+        if row.period.strip()
     }
 
 

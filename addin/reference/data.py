@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from addin.codes import parse_date
-from addin.reference import bundled, schema
+from addin.codes import Setting, parse_date
+from addin.reference import bundled, currency, schema
 from addin.reference.icd10 import Icd10Lookup
-from addin.reference.models import TableVersion
+from addin.reference.models import CodeInfo, Currency, TableVersion
 from addin.reference.paths import bundled_data_dir, store_dir
 from addin.reference.ptp_index import date_to_day
 from addin.reference.queries_aoc import AocQueries
@@ -63,6 +63,60 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
         self.modifier_table = bundled.load_modifiers(self.data_dir)
         self.icd10_lookup = Icd10Lookup(self.version_set(schema.ICD10CM))
         self._lock = threading.Lock()
+        #: "warn" or "error" for answers from a table that does not cover the date (currency.py)
+        self.stale_policy = currency.stale_policy()
+
+    # ------------------------------------------------------------------ currency
+    def currency(self, table: str, setting: str, date_of_service: object = None) -> Currency:
+        """Whether the version of a table answering for a date of service covers that date."""
+        return currency.for_table(self, table, setting, self._dos(date_of_service))
+
+    def code_info(
+        self,
+        code: object,
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> CodeInfo:
+        """Everything known about one code on a date of service in a setting (cached), with
+        the currency of each table consulted (``info.currency``); under the ``error`` policy a
+        stale or uncovered table raises :class:`~addin.reference.currency.StaleDataError`."""
+        info = super().code_info(code, date_of_service, setting)
+        if info.category is not None and not info.currency:
+            info.currency = [
+                self.currency(table, table_setting, info.date_of_service)
+                for table, table_setting in currency.code_tables(info.category, info.setting)
+                if self.version_set(table, table_setting)
+            ]
+        currency.enforce(info.currency, self.stale_policy)
+        return info
+
+    def suggestion_currency(
+        self, code: object, other_code: object, date_of_service: object, setting: object
+    ) -> list[Currency]:
+        """The currency of the tables modifier suggestions consult: the fee schedule (or HCPCS
+        for Level II codes) and, with another code, the PTP table of the setting."""
+        from addin.codes import code_category, normalize_code
+
+        dos = self._dos(date_of_service)
+        tables = currency.code_tables(code_category(normalize_code(code) or ""), Setting.parse(setting).value)[:1]
+        if other_code:
+            tables.append((schema.PTP, Setting.parse(setting).value))
+        return [self.currency(t, s, dos) for t, s in tables if self.version_set(t, s)]
+
+    def descriptions_frame(self, codes, date_of_service: dt.date | None = None) -> pd.DataFrame:
+        """The description fields of :meth:`code_info` for many codes, plus ``currency``: the
+        short note of the describing table (RVU, or HCPCS for Level II codes; ``""`` when
+        current)."""
+        frame = super().descriptions_frame(codes, date_of_service)
+        dos = self._dos(date_of_service)
+        notes = {
+            table: self.currency(table, schema.ALL_SETTINGS, dos).suffix
+            for table in (schema.RVU, schema.HCPCS)
+        }
+        level_two = frame["category"].astype(str).str.startswith("HCPCS")
+        frame["currency"] = np.where(level_two, notes[schema.HCPCS], notes[schema.RVU])
+        frame.loc[frame["category"].isna() | ~frame["known"].astype(bool), "currency"] = ""
+        return frame
 
     # ------------------------------------------------------------------ versions
     def version_set(self, table: str, setting: str = schema.ALL_SETTINGS) -> VersionSet:
@@ -76,7 +130,12 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
 
     def versions(self) -> list[TableVersion]:
         """Every loaded table version, for status lines and the report's About sheet."""
-        out = [v.describe() for vs in self._sets.values() for v in vs.versions]
+        out = []
+        for version_set in self._sets.values():
+            for version, span in zip(version_set.versions, currency.periods(version_set), strict=True):
+                described = version.describe()
+                described.period = span[2] if span else ""
+                out.append(described)
         return sorted(out, key=lambda t: (t.table, t.setting, t.vintage or dt.date.min))
 
     def data_version_text(self) -> str:

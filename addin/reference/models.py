@@ -24,6 +24,67 @@ class Source(BaseModel):
         return f"{self.table.upper()}{setting}{vintage} ({self.origin})"
 
 
+class Currency(BaseModel):
+    """Whether the table version answering a date of service covers that date.
+
+    ``status``: ``current`` (the date falls in the version's period), ``stale`` (the date's
+    period is later than the version's), ``uncovered`` (the date is before every version) or
+    ``missing`` (no version of the table is loaded). See :mod:`addin.reference.currency`.
+    """
+
+    table: str
+    setting: str = "all"
+    date_of_service: dt.date
+    status: str = "current"
+    vintage: dt.date | None = None
+    origin: str = ""
+    version_period: str = ""  # e.g. "2024Q3" (or "2024" for a yearly table)
+    date_period: str = ""  # the date of service's period, e.g. "2026Q2"
+    oldest_period: str = ""  # the oldest loaded version's period (for "uncovered")
+
+    @property
+    def ok(self) -> bool:
+        """True when the answering version covers the date (or nothing can be said)."""
+        return self.status in ("current", "missing")
+
+    @property
+    def suffix(self) -> str:
+        """The short note a cell carries, e.g. ``[PTP table 2024Q3 older than 2026Q2]``."""
+        name = self.table.upper()
+        if self.status == "stale":
+            return f"[{name} table {self.version_period} older than {self.date_period}]"
+        if self.status == "uncovered":
+            return f"[no {name} table covers {self.date_period}; oldest is {self.oldest_period}]"
+        return ""
+
+    @property
+    def table_name(self) -> str:
+        """``PTP practitioner`` / ``RVU``."""
+        setting = "" if self.setting == "all" else f" {self.setting}"
+        return f"{self.table.upper()}{setting}"
+
+    @property
+    def sentence(self) -> str:
+        """The plain-words statement for the CLI, the report and the server (``""`` when current)."""
+        dos = self.date_of_service.isoformat()
+        where = f"{self.version_period}, {self.origin}" if self.origin else self.version_period
+        if self.status == "stale":
+            return (
+                f"The {self.table_name} table answering ({where}) is older than the date of "
+                f"service {dos} ({self.date_period}): changes CMS published after "
+                f"{self.version_period} are not known to this answer. Import the current tables "
+                "(cpt-addin data fetch, or cpt-addin data import)."
+            )
+        if self.status == "uncovered":
+            return (
+                f"No loaded {self.table_name} table covers the date of service {dos} "
+                f"({self.date_period}): the oldest is {self.oldest_period}, so this answer comes "
+                "from a later table and may not be the rule of that date. Import the table for "
+                "that quarter (cpt-addin data import)."
+            )
+        return ""
+
+
 class PtpEdit(BaseModel):
     """One row of an NCCI procedure-to-procedure table (one episode of a pair)."""
 
@@ -52,6 +113,7 @@ class PairAnswer(BaseModel):
     setting: str
     edits: list[PtpEdit] = Field(default_factory=list)  # every row, either order
     source: str = ""
+    currency: Currency | None = None
 
     @property
     def applicable(self) -> list[PtpEdit]:
@@ -169,6 +231,11 @@ class CodeInfo(BaseModel):
     addon_for: list[str] = Field(default_factory=list)  # add-on codes this code is a primary of
     notes: CodeNotes | None = None
     sources: list[str] = Field(default_factory=list)
+    currency: list[Currency] = Field(default_factory=list)  # one per table consulted
+
+    def currency_for(self, table: str) -> Currency | None:
+        """The currency of one table in this answer (None when not consulted)."""
+        return next((c for c in self.currency if c.table == table), None)
 
 
 class ModifierFact(BaseModel):
@@ -217,3 +284,8 @@ class TableVersion(BaseModel):
     origin: str
     rows: int
     files: list[str] = Field(default_factory=list)
+    period: str = ""  # the period the version covers, e.g. "2024Q3"
+    # batch checks: lines this version answered whose date is later than / before its period
+    lines_stale: int = 0
+    lines_uncovered: int = 0
+    stale_periods: list[str] = Field(default_factory=list)  # the date periods of those lines

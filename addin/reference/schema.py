@@ -135,10 +135,14 @@ class ImportRecord(BaseModel):
     part: str = ""
     layout: str  # e.g. "ptp-txt", "mue-official-csv", "rvu-2026-csv", "plain-csv"
     source_file: str  # file name (and member name inside a zip: "q.zip!ccipra-f1.txt")
-    sha256: str
+    sha256: str  # of the *source* file's bytes (a re-import of the same bytes is a no-op)
     rows: int
     imported_at: dt.datetime
     path: str  # parquet path relative to the store folder
+    # the stored Parquet file itself, for ``data verify`` and the load-time check; empty/0 in
+    # manifests written before they were recorded (``cpt-addin data repair`` adds them)
+    parquet_sha256: str = ""
+    parquet_bytes: int = 0
 
     @property
     def label(self) -> str:

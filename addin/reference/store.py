@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 from addin.codes import Setting, encode_codes, pair_keys
 from addin.errors import CptAddinError, InputFileError
-from addin.reference import schema
+from addin.reference import integrity, schema
 from addin.reference.importers.common import Hints, ParsedTable, SkippedFile
 from addin.reference.importers.detect import UnknownLayoutError, parse_source
 from addin.reference.importers.names import parse_vintage
@@ -98,6 +98,8 @@ class _Staged:
     rows: int
     path: Path
     outcome: FileOutcome
+    parquet_sha256: str = ""
+    parquet_bytes: int = 0
 
 
 class Store:
@@ -114,16 +116,19 @@ class Store:
     # ------------------------------------------------------------------ reading
 
     def records(self) -> list[schema.ImportRecord]:
-        """The manifest's import records (empty for a new store)."""
-        if not self.manifest_path.exists():
-            return []
-        try:
-            payload = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-            return [schema.ImportRecord.model_validate(i) for i in payload.get("imports", [])]
-        except (ValueError, TypeError) as exc:
-            raise InputFileError(
-                str(self.manifest_path), f"the store manifest is damaged ({exc}); nothing changed"
-            ) from exc
+        """The manifest's import records (empty for a new store); raises
+        :class:`~addin.errors.StoreDamagedError` for a damaged or missing manifest."""
+        return integrity.read_records(self.root)
+
+    def verify(self) -> integrity.Verification:
+        """Check every stored file against the manifest (``cpt-addin data verify``)."""
+        return integrity.verify_store(self.root)
+
+    def repair(self) -> integrity.Repair:
+        """Rebuild or correct the manifest (``cpt-addin data repair``), under the store lock."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            return integrity.repair_store(self.root, self._write_manifest)
 
     def read_table(
         self, record: schema.ImportRecord, columns: list[str] | None = None
@@ -216,6 +221,7 @@ class Store:
             return outcome
         path = staging / f"{uuid.uuid4().hex}.parquet"
         pq.write_table(table, path, compression="zstd")
+        outcome_sha = integrity.file_sha256(path)
         meta = ParsedTable(
             parsed.table,
             parsed.setting,
@@ -226,7 +232,7 @@ class Store:
             parsed.source,
             parsed.notes,
         )
-        staged.append(_Staged(meta, digest, rows, path, outcome))
+        staged.append(_Staged(meta, digest, rows, path, outcome, outcome_sha, path.stat().st_size))
         return outcome
 
     def _already(
@@ -269,7 +275,8 @@ class Store:
         parent = self.root.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            folder = Path(tempfile.mkdtemp(prefix=".cpt-addin-import-", dir=parent))
+            clean_staging(parent)
+            folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=parent))
         except OSError:
             folder = Path(tempfile.mkdtemp(prefix="cpt-addin-import-"))
         try:
@@ -342,8 +349,10 @@ class Store:
                 break
             except FileExistsError:
                 with contextlib.suppress(OSError):
-                    if time.time() - lock.stat().st_mtime > LOCK_STALE_SECONDS:
-                        lock.unlink()
+                    owner = _lock_owner(lock)
+                    dead = owner is not None and owner != os.getpid() and not pid_alive(owner)
+                    if dead or time.time() - lock.stat().st_mtime > LOCK_STALE_SECONDS:
+                        lock.unlink()  # left by a process that is gone: take it over now
                         continue
                 if time.monotonic() > deadline:
                     raise CptAddinError(
@@ -358,6 +367,67 @@ class Store:
 
 
 # ---------------------------------------------------------------------- helpers
+
+STAGING_PREFIX = ".cpt-addin-import-"
+#: Staging folders of the old name form (no PID) are removed once this old.
+STAGING_STALE_SECONDS = 3600
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists (POSIX and Windows)."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":  # pragma: no cover - Windows
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # type: ignore[attr-defined]
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))  # type: ignore[attr-defined]
+        ctypes.windll.kernel32.CloseHandle(handle)  # type: ignore[attr-defined]
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _lock_owner(lock: Path) -> int | None:
+    """The PID written in a lock file (None when unreadable or empty: being written)."""
+    try:
+        text = lock.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def clean_staging(parent: Path) -> list[Path]:
+    """Remove staging folders a killed import left beside the store: those whose process is
+    gone (or, for old unnamed ones, older than an hour). Returns what was removed."""
+    removed = []
+    for folder in parent.glob(f"{STAGING_PREFIX}*"):
+        if not folder.is_dir():
+            continue
+        rest = folder.name[len(STAGING_PREFIX):]
+        pid_text = rest.split("-", 1)[0]
+        if "-" in rest and pid_text.isdigit():
+            pid = int(pid_text)
+            if pid == os.getpid() or pid_alive(pid):
+                continue
+        else:
+            with contextlib.suppress(OSError):
+                if time.time() - folder.stat().st_mtime < STAGING_STALE_SECONDS:
+                    continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
 
 
 def to_arrow(parsed: ParsedTable) -> pa.Table:
@@ -436,6 +506,8 @@ def _record(item: _Staged, root: Path) -> schema.ImportRecord:
         rows=item.rows,
         imported_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         path=relative,
+        parquet_sha256=item.parquet_sha256,
+        parquet_bytes=item.parquet_bytes,
     )
 
 

@@ -9,7 +9,6 @@ one entirely, so answers never mix the project's sample facts with a full CMS ta
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from addin.reference import schema
+from addin.reference import integrity, schema
 from addin.reference.models import TableVersion
 from addin.reference.ptp_index import NO_START, date_to_day
 
@@ -36,6 +35,7 @@ class Version:
     rows: int
     load: Callable[[], pd.DataFrame]
     load_arrow: Callable[[], Any] | None = None  # imported tables: the Parquet as a pyarrow Table
+    period_kind: str = ""  # "quarter", "year" or "" (the table's default, see currency.py)
     _built: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -104,12 +104,12 @@ class VersionSet:
 
 
 def read_manifest(store: Path) -> list[schema.ImportRecord]:
-    """The store's import records (empty when nothing was imported)."""
-    manifest = store / "manifest.json"
-    if not manifest.exists():
-        return []
-    payload = json.loads(manifest.read_text(encoding="utf-8"))
-    return [schema.ImportRecord.model_validate(item) for item in payload.get("imports", [])]
+    """The store's import records (empty when nothing was imported).
+
+    Raises :class:`~addin.errors.StoreDamagedError` when Parquet files have no manifest or
+    the manifest is empty or damaged (:mod:`addin.reference.integrity`).
+    """
+    return integrity.read_records(store)
 
 
 def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
@@ -120,7 +120,6 @@ def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
     out: dict[tuple[str, str], list[Version]] = {}
     for (table, setting, vintage), records in groups.items():
         records.sort(key=lambda r: r.part)
-        paths = [store / r.path for r in records]
         out.setdefault((table, setting), []).append(
             Version(
                 table=table,
@@ -129,8 +128,10 @@ def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
                 origin="imported",
                 files=[r.source_file for r in records],
                 rows=sum(r.rows for r in records),
-                load=_frame_loader(_arrow_loader(paths, None)),
-                load_arrow=_arrow_loader(paths, PTP_INDEX_COLUMNS if table == schema.PTP else None),
+                load=_frame_loader(_arrow_loader(store, records, None)),
+                load_arrow=_arrow_loader(
+                    store, records, PTP_INDEX_COLUMNS if table == schema.PTP else None
+                ),
             )
         )
     return out
@@ -147,12 +148,23 @@ PTP_INDEX_COLUMNS = [
 ]
 
 
-def _arrow_loader(paths: list[Path], columns: list[str] | None) -> Callable[[], Any]:
+def _arrow_loader(
+    store: Path, records: list[schema.ImportRecord], columns: list[str] | None
+) -> Callable[[], Any]:
+    """Read the version's Parquet files, each checked first (size, sha256, readable): a
+    damaged file raises :class:`~addin.errors.StoreDamagedError`, never an empty answer."""
+
     def load() -> Any:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        tables = [pq.read_table(path, columns=columns) for path in paths]
+        tables = []
+        for record in records:
+            data = integrity.read_verified(store, record)
+            try:
+                tables.append(pq.read_table(pa.BufferReader(data), columns=columns))
+            except (OSError, pa.ArrowException) as exc:
+                raise integrity.unreadable(record, exc) from None
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
 
     return load

@@ -6,6 +6,10 @@
     setting = "hospital"          # practitioner (default), hospital or dme
     date_default = "2024-07-01"   # date of service for lines without one
 
+    [data]
+    stale = "error"               # refuse lines whose tables do not cover their date
+                                  # ("warn", the default: check them and say so)
+
     [rules]
     PTP002 = "warning"            # re-level one rule
     MOD005 = "off"                # switch one rule off
@@ -41,6 +45,7 @@ class RuleConfig:
     setting: str | None = None
     date_default: dt.date | None = None
     file: str = ""
+    stale: str | None = None  # [data] stale: "warn" / "error"; None = $CPT_ADDIN_HOME/config.toml
 
     def severity_for(self, rule: Rule | type[Rule]) -> str | None:
         """The rule's severity after overrides, or None when it is switched off."""
@@ -52,11 +57,18 @@ class RuleConfig:
         """Validate a parsed TOML document (``[check]`` and ``[rules]`` tables)."""
         from addin.rules.registry import rule_classes
 
-        unknown_tables = set(data) - {"check", "rules"}
+        unknown_tables = set(data) - {"check", "rules", "data"}
         if unknown_tables:
             raise InputFileError(
-                file, f"unknown section(s) {sorted(unknown_tables)}: use [check] and [rules]"
+                file, f"unknown section(s) {sorted(unknown_tables)}: use [check], [rules] and [data]"
             )
+        from addin.reference.currency import parse_policy
+
+        data_options = dict(data.get("data", {}))
+        unknown_data = set(data_options) - {"stale"}
+        if unknown_data:
+            raise InputFileError(file, f"unknown key(s) {sorted(unknown_data)} in [data]")
+        stale = parse_policy(data_options.get("stale"), file)
         known = set(rule_classes()) | set(FAMILIES)
         levels: dict[str, str] = {}
         for key, value in dict(data.get("rules", {})).items():
@@ -91,7 +103,9 @@ class RuleConfig:
                 ) from None
         elif isinstance(date_default, dt.datetime):
             date_default = date_default.date()
-        return cls(levels=levels, setting=setting, date_default=date_default, file=file)
+        return cls(
+            levels=levels, setting=setting, date_default=date_default, file=file, stale=stale
+        )
 
 
 def load_config(config: str | Path | Mapping[str, Any] | RuleConfig | None) -> RuleConfig:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from addin.codes import Setting, normalize_code, parse_date
-from addin.errors import CptAddinError
+from addin.errors import CptAddinError, DataUnavailableError
 
 CLAIM_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -144,6 +144,8 @@ def _check_or_400(source: Path | list[list[Any]], setting: str | None, shown_nam
 
     try:
         return check(source, setting=setting or None, source_name=shown_name)
+    except DataUnavailableError:
+        raise  # a damaged store or a refused stale table: 503 (app.py), not the user's input
     except (CptAddinError, ValueError) as exc:
         message = str(exc)
         if isinstance(source, Path):  # name the user's file, not the temporary copy

@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from addin import __version__
+from addin.errors import DataUnavailableError
 from addin.server import api, xlwings_routes
 from addin.server.access_log import AccessLog
 from addin.server.auth import Authenticator
@@ -95,6 +96,11 @@ def create_app(settings: ServerSettings | None = None, udfs: ModuleType | None =
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=400)
+
+    @app.exception_handler(DataUnavailableError)
+    async def data_unavailable(_: Request, exc: DataUnavailableError) -> JSONResponse:
+        """A damaged store, or a stale table under [data] stale = "error": 503 with the fix."""
+        return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @app.get("/health", tags=["server"])
     def health() -> dict:

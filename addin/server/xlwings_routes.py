@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from addin.errors import CptAddinError
+from addin.errors import CptAddinError, DataUnavailableError
 from addin.server.functions import parameter_bounds
 
 logger = logging.getLogger("addin.server.functions")
@@ -117,6 +117,8 @@ def build_router(server: Any, functions: Any, authenticate: Any, entra_enabled: 
         data["version"] = call.version or xlwings.__version__
         try:
             result = await server.custom_functions_call(data, functions)
+        except DataUnavailableError:
+            raise  # damaged store / refused stale table: 503 (app.py)
         except (xlwings.XlwingsError, CptAddinError, ValueError, TypeError, LookupError) as exc:
             # Input the function could not use: a client error, not retried.
             raise HTTPException(400, f"{name.upper()}: {exc}") from None

@@ -17,6 +17,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 
 from addin.findings import SEVERITIES
+from addin.reference import currency
 from addin.workbooks import charts, styles
 from addin.workbooks.report_findings import (
     FAMILY_COLUMN,
@@ -89,6 +90,7 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     out.add([text("Claim audit report", styles.STYLE_TITLE)])
     out.add([text(f"{facts.file_name} — checked {facts.generated:%Y-%m-%d %H:%M} by cpt-addin {facts.tool_version}", note)])
     out.add()
+    _currency_banner(out, m, facts.versions)
 
     # ---- input
     out.add([text("Input", styles.STYLE_SUBTITLE)])
@@ -192,7 +194,7 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
 
     # ---- data used
     out.add([text("Reference data used", styles.STYLE_SUBTITLE)])
-    out.add([text(h, styles.STYLE_HEADER) for h in ("Table", "Setting", "Vintage", "Origin", "Rows")])
+    out.add([text(h, styles.STYLE_HEADER) for h in ("Table", "Setting", "Vintage", "Origin", "Rows", "Covers", "Lines not covered")])
     for version in facts.versions:
         out.add([
             text(str(getattr(version, "table", "")).upper(), label),
@@ -200,6 +202,8 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
             m.safe_value(getattr(version, "vintage", None)) or text("undated"),
             text(str(getattr(version, "origin", ""))),
             m.cell(getattr(version, "rows", None), styles.STYLE_INTEGER),
+            text(str(getattr(version, "period", "") or "")),
+            m.cell(int(getattr(version, "lines_stale", 0) or 0) + int(getattr(version, "lines_uncovered", 0) or 0), styles.STYLE_INTEGER),
         ])
     if not facts.versions:
         out.add([text("No reference tables were reported by the checker.", note)])
@@ -209,6 +213,22 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     ws.add_chart(bar, f"{CHART_ANCHOR_COLUMN}4")
     pie = charts.findings_by_severity_pie(ws, severity_first, severity_last, 1, 2, list(SEVERITIES))
     ws.add_chart(pie, f"{CHART_ANCHOR_COLUMN}28")
+
+
+def _currency_banner(out: RowWriter, maker: CellMaker, versions: list) -> None:
+    """A banner at the top when lines were checked against tables that do not cover their
+    dates of service (see :func:`addin.reference.currency.banner_lines`)."""
+    lines = currency.banner_lines(versions)
+    if not lines:
+        return
+    fill = PatternFill("solid", fgColor=styles.SEVERITY_FILLS["warning"])
+    for number, line in enumerate([currency.BANNER_TITLE, *lines]):
+        cell = maker.text(line, styles.STYLE_LABEL if number == 0 else styles.STYLE_TEXT)
+        cell.fill = fill
+        if number == 0:
+            cell.font = Font(bold=True, color=styles.SEVERITY_FONTS["warning"])
+        out.add([cell])
+    out.add()
 
 
 def _left(maker: CellMaker, value: object):
