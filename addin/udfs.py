@@ -78,10 +78,15 @@ def CPT_DESC(code: Any, date: Any = None) -> str:
 def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, date: Any = None, setting: Any = None) -> str:
     """NCCI PTP verdict for two codes billed together, in either order: CONFLICT, BYPASSED or NO EDIT, then Column 1/2, modifier indicator, rationale and table vintage, then what to do. Same words as cpt-addin conflicts."""
     first, second = cells.code_arg(code1, "code1"), cells.code_arg(code2, "code2")
-    if first is None or second is None:
+    if first is None and second is None:
         return ""
-    mods = cells.modifiers_arg(mods1, "mods1"), cells.modifiers_arg(mods2, "mods2")
-    verdict = answers.verdict(first, second, *mods, _date(date), cells.setting_arg(setting))
+    dos, chosen = _date(date), cells.setting_arg(setting, "ptp")
+    first, second = answers.require_code(first, dos, "code1"), answers.require_code(second, dos, "code2")
+    mods = (
+        answers.require_modifiers(cells.modifiers_arg(mods1, "mods1"), "mods1"),
+        answers.require_modifiers(cells.modifiers_arg(mods2, "mods2"), "mods2"),
+    )
+    verdict = answers.verdict(first, second, *mods, dos, chosen)
     return verdict.text()
 
 
@@ -93,11 +98,14 @@ def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, 
 @excel_safe
 def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setting: Any = None) -> str:
     """Modifiers the CMS indicators allow for a code, with reasons (26/TC, 50, LT/RT, 51, 62, 66, 80-82, 22/52/53, global-period); with another code, first the PTP bypass modifier and its line. Never one an indicator forbids."""
-    first = cells.code_arg(code)
-    if first is None:
+    first, second = cells.code_arg(code), cells.code_arg(other_code, "other_code")
+    if first is None and second is None:
         return ""
-    second = cells.code_arg(other_code, "other_code")
-    found = answers.suggestions(first, second, _date(date), cells.setting_arg(setting))
+    dos, chosen = _date(date), cells.setting_arg(setting, None if second is None else "ptp")
+    first = answers.require_code(first, dos, "code")
+    if second is not None:
+        second = answers.require_code(second, dos, "other_code")
+    found = answers.suggestions(first, second, dos, chosen)
     return format_compact(list(found), with_code=second is not None)
 
 
@@ -115,10 +123,10 @@ def CPT_INFO(code: Any, field: Any, date: Any = None, setting: Any = None) -> An
     code = cells.code_arg(code)
     if code is None:
         return ""
-    info = answers.reference().code_info(code, _date(date), cells.setting_arg(setting))
-    if not info.known and name not in ("description", "category", "known", "active"):
-        return fields.INFO_FIELDS["description"](info)
-    return fields.INFO_FIELDS[name](info)
+    dos, chosen = _date(date), cells.setting_arg(setting)
+    if name not in fields.STATUS_FIELDS:
+        answers.require_code(code, dos)
+    return fields.INFO_FIELDS[name](answers.reference().code_info(code, dos, chosen))
 
 
 @xw.func(category=CATEGORY)
@@ -131,8 +139,9 @@ def CPT_MUE(code: Any, setting: Any = None, date: Any = None) -> str:
     code = cells.code_arg(code)
     if code is None:
         return ""
-    info = answers.reference().code_info(code, _date(date), cells.setting_arg(setting))
-    return fields.INFO_FIELDS["mue_text"](info) if info.known else fields.INFO_FIELDS["description"](info)
+    dos, chosen = _date(date), cells.setting_arg(setting, "mue")
+    info = answers.reference().code_info(answers.require_code(code, dos), dos, chosen)
+    return fields.INFO_FIELDS["mue_text"](info)
 
 
 @xw.func(category=CATEGORY)
@@ -144,9 +153,8 @@ def CPT_ADDON(code: Any, date: Any = None) -> str:
     code = cells.code_arg(code)
     if code is None:
         return ""
-    info = answers.reference().code_info(code, _date(date))
-    if not info.known:
-        return fields.INFO_FIELDS["description"](info)
+    dos = _date(date)
+    info = answers.reference().code_info(answers.require_code(code, dos), dos)
     return fields.INFO_FIELDS["addon_text"](info) or f"{code} is not an add-on code and no add-on code lists it as a primary"
 
 
@@ -212,11 +220,19 @@ def CPT_DESC_TABLE(codes: Any, date: Any = None) -> list[list[Any]]:
 def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> list[list[Any]]:
     """Spill table of every NCCI PTP edit in force among a range of codes, whichever order they appear in: Column 1, Column 2, Indicator, Verdict, Rationale, Effective, Deletion."""
     flat = [c for row in cells.column_arg(codes) for c in (cells.code_arg(v) for v in row) if c]
-    dos, setting = _date(date), cells.setting_arg(setting)
+    dos, setting = _date(date), cells.setting_arg(setting, "ptp")
+    problems = answers.code_problems(flat, dos)  # a bad code gets its own row, after the edits
+    if problems:
+        flat = [c for c in flat if c not in problems]
     rows = answers.conflict_rows(flat, dos, setting)
+    blank = [""] * (len(CONFLICT_HEADER) - 4)
+    named = [[code, "", "", problem, *blank] for code, problem in problems.items()]
+    none_text = f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})"
+    if not rows and not named:
+        return [[none_text]]
     if not rows:
-        return [[f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})"]]
-    return [list(CONFLICT_HEADER), *rows]  # plain str/int values already
+        rows = [["", "", "", none_text.replace("these", "the known", 1), *blank]]
+    return [list(CONFLICT_HEADER), *rows, *named]  # plain str/int values already
 
 
 @xw.func(category=CATEGORY)
@@ -230,9 +246,16 @@ def SUGGEST_MODIFIERS_TABLE(codes: Any, date: Any = None, setting: Any = None) -
     out: list[list[Any]] = []
     for row in cells.column_arg(codes):
         code = cells.code_arg(row[0])
-        if code is None:
-            continue
         other = cells.code_arg(row[1], "other code") if len(row) > 1 else None
+        if code is None and other is None:
+            continue
+        # a bad code (or a pair question in a setting without PTP) is named in its own row
+        problem = answers.code_problem(code, dos, "code") or (
+            other is not None and answers.code_problem(other, dos, "other code")
+        ) or (other is not None and answers.ptp_setting_problem(setting))
+        if problem:
+            out.append([code or "", "", "", problem, problem])
+            continue
         out.extend(table_rows(list(answers.suggestions(code, other, dos, setting))))
     return cells.rows_out(TABLE_HEADER, out) if out else [["No codes in the range"]]
 

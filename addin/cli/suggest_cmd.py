@@ -15,6 +15,7 @@ from addin.cli.lookup_cmd import _date, _setting
 from addin.codes import Setting
 from addin.reference import get_reference_data
 from addin.suggest import suggest_modifiers
+from addin.validation import check_code, check_setting
 
 
 def register(subparsers) -> None:
@@ -32,8 +33,16 @@ def register(subparsers) -> None:
 
 
 def run_suggest(args: argparse.Namespace) -> int:
-    """Print one block per suggestion: modifier and line, then the reason."""
-    found = suggest_modifiers(get_reference_data(), args.code, args.other, args.date, args.setting)
+    """Print one block per suggestion: modifier and line, then the reason.
+
+    A code (or other code) that is missing, malformed or unknown is refused (exit 2), and so
+    is a pair question in a setting without a PTP table (``dme``).
+    """
+    reference = get_reference_data()
+    code = check_code(reference, args.code, args.date, "code")
+    other = None if args.other is None else check_code(reference, args.other, args.date, "other")
+    setting = args.setting if other is None else check_setting(args.setting)
+    found = suggest_modifiers(reference, code, other, args.date, setting)
     if args.json:
         print(json.dumps([asdict(s) for s in found], indent=2))
         return 0

@@ -21,11 +21,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from addin import validation
 from addin.codes import Setting, code_category
 from addin.excel.cells import gc_paused
 from addin.explain import describe_code, short_description, short_descriptions
 from addin.reference import ReferenceData, get_reference_data
 from addin.suggest import Suggestion, suggest_modifiers
+from addin.validation import CodeInputError
 from addin.verdicts import PairVerdict, edit_summaries, pair_verdict
 
 MAX_ENTRIES = 200_000
@@ -75,6 +77,52 @@ def _memo(func: Callable[..., Any]) -> Callable[..., Any]:
         return value
 
     return wrapper
+
+
+# ---------------------------------------------------------------- input checks
+@_memo
+def code_problem(ref: ReferenceData, code: str | None, date_of_service: dt.date, what: str) -> str | None:
+    """:func:`addin.validation.code_problem` (missing, malformed or unknown), cached."""
+    return validation.code_problem(ref, code, date_of_service, what)
+
+
+@_memo
+def _modifier_problem(ref: ReferenceData, modifier: str, what: str) -> str | None:
+    return validation.modifier_problem(ref, modifier, what)
+
+
+def code_problems(codes: list[str], date_of_service: dt.date) -> dict[str, str]:
+    """``{code: why}`` for the codes of a range that are malformed or unknown (spill
+    tables): :func:`addin.validation.code_problems`, one vector query."""
+    return validation.code_problems(reference(), codes, date_of_service)
+
+
+def ptp_setting_problem(setting: Setting) -> str | None:
+    """Why the PTP table cannot answer in ``setting`` (``dme``), or None."""
+    try:
+        validation.check_setting(setting, "ptp")
+    except CodeInputError as exc:
+        return str(exc)
+    return None
+
+
+def require_code(code: str | None, date_of_service: dt.date, what: str = "code") -> str:
+    """The code, or :class:`~addin.validation.CodeInputError` naming why no answer is given
+    about it (the same check as the CLI and the server)."""
+    problem = code_problem(code, date_of_service, what)
+    if problem is not None:
+        raise CodeInputError(problem)
+    return code  # type: ignore[return-value]
+
+
+def require_modifiers(mods: tuple[str, ...], what: str = "modifiers") -> tuple[str, ...]:
+    """The modifiers, or :class:`~addin.validation.CodeInputError` naming the first that is
+    malformed or not in the loaded modifier list."""
+    for mod in mods:
+        problem = _modifier_problem(mod, what)
+        if problem is not None:
+            raise CodeInputError(problem)
+    return mods
 
 
 # ---------------------------------------------------------------- descriptions

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from addin.codes import TABLE_SETTINGS
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
 from addin.rules.base import Rule, no_findings, raw_findings
 from addin.rules.context import EM_ONLY, RuleContext
@@ -36,6 +37,10 @@ EDIT_COLUMNS = [
 
 X_SUGGESTION = ", ".join(f"{m} ({X_MODIFIER_TEXT[m]})" for m in X_MODIFIERS)
 EM_SUGGESTION = "25 (significant, separately identifiable E/M)"
+NOT_FOR_SETTING = (
+    "PTP edits not checked: NCCI PTP edits do not apply to {setting} claims "
+    "(CMS publishes PTP tables for practitioner and outpatient hospital claims only)"
+)
 
 
 def _empty_edits() -> pd.DataFrame:
@@ -53,6 +58,11 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
     orders, overlapping episodes) the earliest effective one answers, as in
     :func:`addin.verdicts.pair_verdict`.
     """
+    if context.setting not in {s.value for s in TABLE_SETTINGS["ptp"]}:
+        note = NOT_FOR_SETTING.format(setting=context.setting)
+        if note not in context.notes:
+            context.notes.append(note)
+        return _empty_edits()
     pairs = context.pairs
     if pairs.empty:
         return _empty_edits()
