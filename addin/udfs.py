@@ -269,7 +269,11 @@ def CLAIM_CHECK(claims: Any, setting: Any = None) -> list[list[Any]]:
     frame = cells.claims_frame(claims)
     result = answers.check(frame, cells.setting_arg(setting))
     findings = result.findings
+    notes = [str(n) for n in result.options.get("notes", [])]  # e.g. no PTP table for dme
     if findings.empty:
-        return [[f"No findings: {result.counts['rows_checked']} line(s) checked ({result.setting})"]]
+        return [[" ".join([f"No findings: {result.counts['rows_checked']} line(s) checked ({result.setting}).", *notes])]]
     columns = [c for c in FINDING_HEADER if c in findings.columns]
-    return cells.rows_out([FINDING_HEADER[c] for c in columns], findings[columns].itertuples(index=False))
+    table = cells.rows_out([FINDING_HEADER[c] for c in columns], findings[columns].itertuples(index=False))
+    for note in notes:
+        table.append(["info" if c == "severity" else note if c == "message" else "" for c in columns])
+    return table

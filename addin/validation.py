@@ -93,7 +93,8 @@ def unknown_message(reference, code: str, date_of_service: dt.date | None, what:
     """``Unknown code 99999 (code2): not in the loaded tables …`` with what covers what."""
     dos = reference._dos(date_of_service)
     head = f"Unknown code {code}{_label(what)}: not in the loaded tables for {dos.isoformat()}"
-    code_tables = [v for v in reference.versions() if v.table in (schema.RVU, schema.HCPCS)]
+    answering = (reference.version_for(t, schema.ALL_SETTINGS, dos) for t in (schema.RVU, schema.HCPCS))
+    code_tables = [v.describe() for v in answering if v is not None]
     if not code_tables or all(v.origin == "bundled" for v in code_tables):
         covered = len(reference.known_codes(dos))
         return (

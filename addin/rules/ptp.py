@@ -38,7 +38,7 @@ EDIT_COLUMNS = [
 X_SUGGESTION = ", ".join(f"{m} ({X_MODIFIER_TEXT[m]})" for m in X_MODIFIERS)
 EM_SUGGESTION = "25 (significant, separately identifiable E/M)"
 NOT_FOR_SETTING = (
-    "PTP edits not checked: NCCI PTP edits do not apply to {setting} claims "
+    "PTP edits not checked: NCCI PTP edits do not apply to DME supplier claims "
     "(CMS publishes PTP tables for practitioner and outpatient hospital claims only)"
 )
 
@@ -59,7 +59,7 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
     :func:`addin.verdicts.pair_verdict`.
     """
     if context.setting not in {s.value for s in TABLE_SETTINGS["ptp"]}:
-        note = NOT_FOR_SETTING.format(setting=context.setting)
+        note = NOT_FOR_SETTING
         if note not in context.notes:
             context.notes.append(note)
         return _empty_edits()

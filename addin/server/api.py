@@ -108,7 +108,7 @@ def code_answer(code: str, date_text: str | None, setting_text: str | None) -> d
         "edits_total": total,
         "edits_truncated": total > len(edit_rows),
         "edits_note": "" if ptp_setting else (
-            f"NCCI PTP edits do not apply to {setting.value} claims: CMS publishes PTP tables "
+            "NCCI PTP edits do not apply to DME supplier claims: CMS publishes PTP tables "
             "for practitioner and outpatient hospital claims only"
         ),
         "data_version": reference.data_version_text(),
