@@ -48,6 +48,7 @@ FINDING_HEADER = {
 CODE_DOC = "Procedure code (CPT or HCPCS), e.g. 47383, 0397T or G0364; a number cell is fine (100 means 00100)."
 DATE_DOC = "Date of service (date cell, YYYY-MM-DD or MM/DD/YYYY). Empty: today."
 SETTING_DOC = "practitioner (default), hospital (outpatient) or dme: which NCCI tables apply."
+PTP_SETTING_DOC = "practitioner (default) or hospital (outpatient): which NCCI PTP table applies (CMS publishes none for dme)."
 
 
 def _date(value: Any):
@@ -73,7 +74,7 @@ def CPT_DESC(code: Any, date: Any = None) -> str:
 @xw.arg("mods1", doc='Modifiers on the first code, e.g. "59,XS", or a range of modifier cells. Optional.')
 @xw.arg("mods2", doc='Modifiers on the second code, e.g. "XS" or "LT". Optional.')
 @xw.arg("date", doc=DATE_DOC)
-@xw.arg("setting", doc=SETTING_DOC)
+@xw.arg("setting", doc=PTP_SETTING_DOC)
 @excel_safe
 def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, date: Any = None, setting: Any = None) -> str:
     """NCCI PTP verdict for two codes billed together, in either order: CONFLICT, BYPASSED or NO EDIT, then Column 1/2, modifier indicator, rationale and table vintage, then what to do. Same words as cpt-addin conflicts."""
@@ -215,7 +216,7 @@ def CPT_DESC_TABLE(codes: Any, date: Any = None) -> list[list[Any]]:
 @xw.func(category=CATEGORY)
 @xw.arg("codes", ndim=2, doc="A range of codes billed together (e.g. one claim's lines); order does not matter.")
 @xw.arg("date", doc=DATE_DOC)
-@xw.arg("setting", doc=SETTING_DOC)
+@xw.arg("setting", doc=PTP_SETTING_DOC)
 @excel_safe
 def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> list[list[Any]]:
     """Spill table of every NCCI PTP edit in force among a range of codes, whichever order they appear in: Column 1, Column 2, Indicator, Verdict, Rationale, Effective, Deletion."""

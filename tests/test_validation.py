@@ -379,3 +379,17 @@ def test_unknown_code_with_imported_tables_names_them(imported_store, tmp_path, 
         assert udfs.CPT_CONFLICTS("43497", "99999", None, None, DOS).startswith("Unknown code 99999")
     finally:
         answers.clear()
+
+
+def test_batch_check_flags_a_full_width_code_as_bad_format(bundled):
+    from addin.checker import check
+
+    claims = [
+        ["claim_id", "patient_id", "provider_npi", "dos", "cpt", "units", "dx"],
+        ["C1", "P1", "1234567893", "2026-05-04", FULL_WIDTH, "1", "K22.0"],
+        ["C1", "P1", "1234567893", "2026-05-04", ARABIC_INDIC, "1", "K22.0"],
+        ["C1", "P1", "1234567893", "2026-05-04", "43497", "1", "K22.0"],
+    ]
+    findings = check(claims, reference=bundled).findings
+    bad = findings[findings["rule_id"] == "COD001"]
+    assert sorted(bad["row"].tolist()) == [2, 3]

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("other", nargs="?", help="another code billed the same day")
     parser.add_argument("--date", type=_date, help="date of service (default today)")
     parser.add_argument("--setting", type=_setting, default=Setting.practitioner,
-                        help="practitioner (default), hospital or dme")
+                        help="practitioner (default), hospital or dme (dme: one code only; CMS publishes no DME PTP table)")
     parser.add_argument("--json", action="store_true", help="print the suggestions as JSON")
     parser.set_defaults(func=run_suggest)
 
