@@ -125,7 +125,7 @@ def suggest_modifiers(
     problems = [
         _note(code, problem)
         for code, what in ((first, "code"), (second, "other code"))
-        if (problem := code_problem(reference, code, date_of_service, what)) is not None
+        if (problem := code_problem(reference, code, date_of_service, what, setting)) is not None
     ]
     if problems:  # no PTP answer about a thing that is not a code
         return problems

@@ -26,6 +26,7 @@ from addin.excel import answers, cells, fields
 from addin.excel.cells import excel_safe
 from addin.reference import bundled
 from addin.suggest import TABLE_HEADER, format_compact, table_rows
+from addin.validation import CodeInputError
 
 CATEGORY = "CPT add-in"
 CONFLICT_HEADER = ["Column 1", "Column 2", "Indicator", "Verdict", "Rationale", "Effective", "Deletion"]
@@ -82,11 +83,10 @@ def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, 
     if first is None and second is None:
         return ""
     dos, chosen = _date(date), cells.setting_arg(setting, "ptp")
-    first, second = answers.require_code(first, dos, "code1"), answers.require_code(second, dos, "code2")
-    mods = (
-        answers.require_modifiers(cells.modifiers_arg(mods1, "mods1"), "mods1"),
-        answers.require_modifiers(cells.modifiers_arg(mods2, "mods2"), "mods2"),
-    )
+    mods = cells.modifiers_arg(mods1, "mods1"), cells.modifiers_arg(mods2, "mods2")
+    problem = answers.pair_problem(first, second, *mods, dos, chosen)  # as cpt-addin conflicts
+    if problem is not None:
+        raise CodeInputError(problem)
     verdict = answers.verdict(first, second, *mods, dos, chosen)
     return verdict.text()
 
@@ -103,9 +103,9 @@ def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setti
     if first is None and second is None:
         return ""
     dos, chosen = _date(date), cells.setting_arg(setting, None if second is None else "ptp")
-    first = answers.require_code(first, dos, "code")
+    first = answers.require_code(first, dos, "code", None if second is None else chosen)
     if second is not None:
-        second = answers.require_code(second, dos, "other_code")
+        second = answers.require_code(second, dos, "other_code", chosen)
     found = answers.suggestions(first, second, dos, chosen)
     return format_compact(list(found), with_code=second is not None)
 
@@ -222,7 +222,7 @@ def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> li
     """Spill table of every NCCI PTP edit in force among a range of codes, whichever order they appear in: Column 1, Column 2, Indicator, Verdict, Rationale, Effective, Deletion."""
     flat = [c for row in cells.column_arg(codes) for c in (cells.code_arg(v) for v in row) if c]
     dos, setting = _date(date), cells.setting_arg(setting, "ptp")
-    problems = answers.code_problems(flat, dos)  # a bad code gets its own row, after the edits
+    problems = answers.code_problems(flat, dos, setting)  # a bad code gets its own row, after the edits
     if problems:
         flat = [c for c in flat if c not in problems]
     rows = answers.conflict_rows(flat, dos, setting)
@@ -251,9 +251,10 @@ def SUGGEST_MODIFIERS_TABLE(codes: Any, date: Any = None, setting: Any = None) -
         if code is None and other is None:
             continue
         # a bad code (or a pair question in a setting without PTP) is named in its own row
-        problem = answers.code_problem(code, dos, "code") or (
-            other is not None and answers.code_problem(other, dos, "other code")
-        ) or (other is not None and answers.ptp_setting_problem(setting))
+        ptp = None if other is None else setting
+        problem = (other is not None and answers.ptp_setting_problem(setting)) or answers.code_problem(
+            code, dos, "code", ptp
+        ) or (other is not None and answers.code_problem(other, dos, "other code", ptp))
         if problem:
             out.append([code or "", "", "", problem, problem])
             continue

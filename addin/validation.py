@@ -76,16 +76,19 @@ def format_problem(code: str | None, what: str = "code") -> str | None:
     return f"Invalid code format {code}{_label(what)}: expected {CODE_FORMATS}{ascii_note}"
 
 
-def is_known_code(reference, code: str, date_of_service: dt.date | None = None) -> bool:
+def is_known_code(
+    reference, code: str, date_of_service: dt.date | None = None, ptp_setting: object = None
+) -> bool:
     """True when a table loaded for the date knows the well-formed ``code``: the RVU fee
     schedule, HCPCS Level II, the code notes or an MUE table (``CodeInfo.known``), the add-on
-    code edits (as add-on or as primary) or a PTP table (as Column 1 or Column 2)."""
+    code edits (as add-on or as primary) or, for a PTP question (``ptp_setting``), that
+    setting's PTP table (as Column 1 or Column 2; the table the question loads anyway, so a
+    store with only PTP imported still answers for its codes)."""
     info = reference.code_info(code, date_of_service)
     if info.known or info.addon is not None or info.addon_for:
         return True
-    for setting in schema.TABLE_SETTINGS[schema.PTP]:
-        if len(reference.ptp_edits_for_code(code, info.date_of_service, setting)):
-            return True
+    if ptp_setting is not None:
+        return bool(len(reference.ptp_edits_for_code(code, info.date_of_service, ptp_setting)))
     return False
 
 
@@ -110,18 +113,27 @@ def unknown_message(reference, code: str, date_of_service: dt.date | None, what:
 
 
 def code_problem(
-    reference, value: object, date_of_service: dt.date | None = None, what: str = "code"
+    reference,
+    value: object,
+    date_of_service: dt.date | None = None,
+    what: str = "code",
+    ptp_setting: object = None,
 ) -> str | None:
-    """Why ``value`` cannot be answered about (missing, malformed, unknown), or None."""
+    """Why ``value`` cannot be answered about (missing, malformed, unknown), or None;
+    ``ptp_setting`` for a PTP question (see :func:`is_known_code`)."""
     code = normalize_code(value)
     problem = format_problem(code, what)
-    if problem is None and not is_known_code(reference, code, date_of_service):
+    if problem is None and not is_known_code(reference, code, date_of_service, ptp_setting):
         problem = unknown_message(reference, code, date_of_service, what)
     return problem
 
 
 def code_problems(
-    reference, codes: Iterable[str], date_of_service: dt.date | None = None, what: str = "code"
+    reference,
+    codes: Iterable[str],
+    date_of_service: dt.date | None = None,
+    what: str = "code",
+    ptp_setting: object = None,
 ) -> dict[str, str]:
     """:func:`code_problem` for many normalised codes at once (spill tables): ``{code:
     message}`` for the codes that are missing, malformed or unknown. Known-ness comes from
@@ -140,16 +152,20 @@ def code_problems(
     if shaped:
         status = reference.code_status_frame(np.asarray(shaped, dtype=object), reference._dos(date_of_service))
         for code, known in zip(shaped, status["known"].to_numpy(dtype=bool), strict=True):
-            if not known and not is_known_code(reference, code, date_of_service):
+            if not known and not is_known_code(reference, code, date_of_service, ptp_setting):
                 out[code] = unknown_message(reference, code, date_of_service, what)
     return out
 
 
 def check_code(
-    reference, value: object, date_of_service: dt.date | None = None, what: str = "code"
+    reference,
+    value: object,
+    date_of_service: dt.date | None = None,
+    what: str = "code",
+    ptp_setting: object = None,
 ) -> str:
     """The canonical code, or :class:`CodeInputError` naming why it is not one we know."""
-    problem = code_problem(reference, value, date_of_service, what)
+    problem = code_problem(reference, value, date_of_service, what, ptp_setting)
     if problem is not None:
         raise CodeInputError(problem)
     return normalize_code(value)  # type: ignore[return-value]
@@ -201,8 +217,8 @@ def check_pair(
     (PTP has practitioner and hospital only), both codes, both modifier lists."""
     name1, name2, mname1, mname2 = names
     chosen = check_setting(setting, schema.PTP)
-    first = check_code(reference, code1, date_of_service, name1)
-    second = check_code(reference, code2, date_of_service, name2)
+    first = check_code(reference, code1, date_of_service, name1, chosen)
+    second = check_code(reference, code2, date_of_service, name2, chosen)
     return (
         first,
         second,

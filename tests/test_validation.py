@@ -393,3 +393,26 @@ def test_batch_check_flags_a_full_width_code_as_bad_format(bundled):
     findings = check(claims, reference=bundled).findings
     bad = findings[findings["rule_id"] == "COD001"]
     assert sorted(bad["row"].tolist()) == [2, 3]
+
+
+def test_a_store_with_only_a_ptp_table_still_answers_its_codes(tmp_path, monkeypatch, capsys):
+    """A code in the PTP table of the question is known, even when no RVU/HCPCS is imported."""
+    from addin.reference.store import Store
+
+    source = tmp_path / "payer_ptp_practitioner_2026q1.csv"
+    source.write_text("column_1,column_2,modifier_indicator,rationale\n29881,29880,0,Payer rule\n")
+    store = tmp_path / "store"
+    assert Store(store).import_paths([source]).ok
+    ref = ReferenceData(store=store)
+    monkeypatch.setattr(data_module, "_SHARED", ref)
+    answers.clear()
+    try:
+        assert code_problem(ref, "29881", DOS, "code1", "practitioner") is None
+        assert code_problem(ref, "29881", DOS).startswith("Unknown code 29881")  # not a PTP question
+        code, out, _ = run(capsys, "conflicts", "29880", "29881", "--date", "2026-05-04")
+        assert code == 1 and out.startswith("CONFLICT: 29881 is Column 1")
+        assert udfs.CPT_CONFLICTS("29881", "29880", None, None, DOS).startswith("CONFLICT")
+        code, _, err = run(capsys, "conflicts", "29880", "29882", "--date", "2026-05-04")
+        assert code == 2 and "Unknown code 29882" in err and "bundled sample data" in err
+    finally:
+        answers.clear()

@@ -39,9 +39,10 @@ def run_suggest(args: argparse.Namespace) -> int:
     is a pair question in a setting without a PTP table (``dme``).
     """
     reference = get_reference_data()
-    code = check_code(reference, args.code, args.date, "code")
-    other = None if args.other is None else check_code(reference, args.other, args.date, "other")
-    setting = args.setting if other is None else check_setting(args.setting)
+    setting = args.setting if args.other is None else check_setting(args.setting)
+    ptp = None if args.other is None else setting
+    code = check_code(reference, args.code, args.date, "code", ptp)
+    other = None if args.other is None else check_code(reference, args.other, args.date, "other", ptp)
     found = suggest_modifiers(reference, code, other, args.date, setting)
     if args.json:
         print(json.dumps([asdict(s) for s in found], indent=2))

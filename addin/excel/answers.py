@@ -81,9 +81,30 @@ def _memo(func: Callable[..., Any]) -> Callable[..., Any]:
 
 # ---------------------------------------------------------------- input checks
 @_memo
-def code_problem(ref: ReferenceData, code: str | None, date_of_service: dt.date, what: str) -> str | None:
+def code_problem(
+    ref: ReferenceData, code: str | None, date_of_service: dt.date, what: str, ptp_setting: Setting | None = None
+) -> str | None:
     """:func:`addin.validation.code_problem` (missing, malformed or unknown), cached."""
-    return validation.code_problem(ref, code, date_of_service, what)
+    return validation.code_problem(ref, code, date_of_service, what, ptp_setting)
+
+
+@_memo
+def pair_problem(
+    ref: ReferenceData,
+    code1: str | None,
+    code2: str | None,
+    mods1: tuple[str, ...],
+    mods2: tuple[str, ...],
+    date_of_service: dt.date,
+    setting: Setting,
+) -> str | None:
+    """Why a PTP question cannot be answered (:func:`addin.validation.check_pair`: setting,
+    both codes, both modifier lists), or None; cached, so a recalculation costs one lookup."""
+    try:
+        validation.check_pair(ref, code1, code2, mods1, mods2, date_of_service, setting)
+    except CodeInputError as exc:
+        return str(exc)
+    return None
 
 
 @_memo
@@ -91,10 +112,29 @@ def _modifier_problem(ref: ReferenceData, modifier: str, what: str) -> str | Non
     return validation.modifier_problem(ref, modifier, what)
 
 
-def code_problems(codes: list[str], date_of_service: dt.date) -> dict[str, str]:
+_range_problems: dict[tuple[str, dt.date, Setting | None], str | None] = {}
+_caches.append(_range_problems)
+
+
+def code_problems(codes: list[str], date_of_service: dt.date, ptp_setting: Setting | None = None) -> dict[str, str]:
     """``{code: why}`` for the codes of a range that are malformed or unknown (spill
-    tables): :func:`addin.validation.code_problems`, one vector query."""
-    return validation.code_problems(reference(), codes, date_of_service)
+    tables): :func:`addin.validation.code_problems`, one vector query for the codes not
+    asked before, then cached per code like the other answers."""
+    ref = reference()
+    distinct = list(dict.fromkeys(codes))
+    new = [code for code in distinct if (code, date_of_service, ptp_setting) not in _range_problems]
+    if new and len(_range_problems) + len(new) >= MAX_ENTRIES:
+        _range_problems.clear()
+        new = distinct
+    if new:
+        found = validation.code_problems(ref, new, date_of_service, "code", ptp_setting)
+        _range_problems.update({(code, date_of_service, ptp_setting): found.get(code) for code in new})
+    out = {}
+    for code in distinct:
+        problem = _range_problems.get((code, date_of_service, ptp_setting))
+        if problem is not None:
+            out[code] = problem
+    return out
 
 
 def ptp_setting_problem(setting: Setting) -> str | None:
@@ -106,10 +146,12 @@ def ptp_setting_problem(setting: Setting) -> str | None:
     return None
 
 
-def require_code(code: str | None, date_of_service: dt.date, what: str = "code") -> str:
+def require_code(
+    code: str | None, date_of_service: dt.date, what: str = "code", ptp_setting: Setting | None = None
+) -> str:
     """The code, or :class:`~addin.validation.CodeInputError` naming why no answer is given
     about it (the same check as the CLI and the server)."""
-    problem = code_problem(code, date_of_service, what)
+    problem = code_problem(code, date_of_service, what, ptp_setting)
     if problem is not None:
         raise CodeInputError(problem)
     return code  # type: ignore[return-value]
