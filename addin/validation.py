@@ -137,8 +137,10 @@ def code_problems(
 ) -> dict[str, str]:
     """:func:`code_problem` for many normalised codes at once (spill tables): ``{code:
     message}`` for the codes that are missing, malformed or unknown. Known-ness comes from
-    one vector query; only the codes it does not know are asked one by one."""
+    one vector lookup in ``known_codes``; only the codes it does not know are asked one by
+    one (add-on and PTP tables)."""
     import numpy as np
+    import pandas as pd
 
     distinct = list(dict.fromkeys(codes))
     out: dict[str, str] = {}
@@ -150,8 +152,10 @@ def code_problems(
         else:
             out[code] = problem
     if shaped:
-        status = reference.code_status_frame(np.asarray(shaped, dtype=object), reference._dos(date_of_service))
-        for code, known in zip(shaped, status["known"].to_numpy(dtype=bool), strict=True):
+        # the codes code_status_frame marks known, without computing every other column
+        known_set = pd.Index(reference.known_codes(reference._dos(date_of_service)))
+        known_flags = known_set.get_indexer(np.asarray(shaped, dtype=object)) >= 0
+        for code, known in zip(shaped, known_flags, strict=True):
             if not known and not is_known_code(reference, code, date_of_service, ptp_setting):
                 out[code] = unknown_message(reference, code, date_of_service, what)
     return out
