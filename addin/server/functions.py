@@ -12,7 +12,8 @@ The wrappers are ``async`` and run the function in a worker thread, so one slow 
 range) does not hold up the others. They call it through
 :func:`addin.excel.cells.call_for_server`: an input error that a classic cell shows as text
 (a code that is missing, malformed or unknown, an unknown modifier, a setting the table does
-not have) raises ``xlwings.XlwingsError`` instead, which the server answers with HTTP 400. Python names are the lower-case function names
+not have) raises ``xlwings.XlwingsError`` instead, which the server answers with HTTP 400.
+Python names are the lower-case function names
 (``cpt_desc``), which is what the Office.js client sends as ``func_name``; Excel shows the
 upper-case name under the manifest's namespace (``NCCI.CPT_DESC``).
 """
