@@ -16,20 +16,32 @@ from enum import Enum
 
 import numpy as np
 
+from addin.errors import CptAddinError
+
 CODE_LENGTH = 5
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
+# ASCII only: ``\d`` and ``str.isdigit`` also accept full-width (``４３２３５``) and
+# Arabic-Indic (``٤٣٢٣٥``) digits, which no CMS table holds; patterns are used with fullmatch
+# (``$`` would accept a trailing newline).
 _CODE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("CPT Category I", re.compile(r"^\d{5}$")),
-    ("CPT Category II", re.compile(r"^\d{4}F$")),
-    ("CPT Category III", re.compile(r"^\d{4}T$")),
-    ("CPT PLA (proprietary laboratory analysis)", re.compile(r"^\d{4}U$")),
-    ("CPT vaccine administration", re.compile(r"^\d{4}A$")),
-    ("CPT multianalyte assay (MAAA)", re.compile(r"^\d{4}M$")),
-    ("HCPCS Level II", re.compile(r"^[A-V]\d{4}$")),
+    ("CPT Category I", re.compile(r"[0-9]{5}", re.ASCII)),
+    ("CPT Category II", re.compile(r"[0-9]{4}F", re.ASCII)),
+    ("CPT Category III", re.compile(r"[0-9]{4}T", re.ASCII)),
+    ("CPT PLA (proprietary laboratory analysis)", re.compile(r"[0-9]{4}U", re.ASCII)),
+    ("CPT vaccine administration", re.compile(r"[0-9]{4}A", re.ASCII)),
+    ("CPT multianalyte assay (MAAA)", re.compile(r"[0-9]{4}M", re.ASCII)),
+    ("HCPCS Level II", re.compile(r"[A-V][0-9]{4}", re.ASCII)),
 ]
-_MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+_MODIFIER_RE = re.compile(r"[A-Z0-9]{2}", re.ASCII)
+_ASCII_DIGITS_RE = re.compile(r"[0-9]+", re.ASCII)
 _MODIFIER_SPLIT_RE = re.compile(r"[\s,;/|+]+")
+
+
+def is_ascii_digits(text: str) -> bool:
+    """True when ``text`` is one or more of the ASCII digits 0-9 (``str.isdigit`` also
+    accepts full-width, Arabic-Indic and superscript digits)."""
+    return bool(_ASCII_DIGITS_RE.fullmatch(text))
 
 
 def is_missing(value: object) -> bool:
@@ -78,6 +90,40 @@ class Setting(str, Enum):
         )
 
 
+#: The settings each NCCI table family is published for (``addin.reference.schema`` holds the
+#: same facts for the store). CMS publishes PTP edits for practitioners and outpatient
+#: hospitals only; MUE tables exist for all three settings.
+TABLE_SETTINGS: dict[str, tuple[Setting, ...]] = {
+    "ptp": (Setting.practitioner, Setting.hospital),
+    "mue": (Setting.practitioner, Setting.hospital, Setting.dme),
+}
+TABLE_LABELS = {"ptp": "NCCI PTP", "mue": "MUE"}
+
+
+class SettingNotAvailableError(CptAddinError, ValueError):
+    """A setting the asked table is not published for (e.g. a PTP question for ``dme``)."""
+
+
+def setting_for_table(value: object, table: str, default: Setting | None = None) -> Setting:
+    """:meth:`Setting.parse`, refusing a setting ``table`` (``"ptp"``, ``"mue"``) does not have.
+
+    The message names the valid settings: ``setting_for_table("dme", "ptp")`` raises
+    :class:`SettingNotAvailableError` because NCCI publishes PTP edits for practitioner and
+    hospital only (PTP edits do not apply to DME supplier claims).
+    """
+    setting = Setting.parse(value, default)
+    valid = TABLE_SETTINGS.get(table)
+    if valid is None or setting in valid:
+        return setting
+    label = TABLE_LABELS.get(table, table.upper())
+    names = " and ".join(s.value for s in valid)
+    why = " (PTP edits do not apply to DME supplier claims)" if table == "ptp" and setting is Setting.dme else ""
+    raise SettingNotAvailableError(
+        f"No {label} table for setting {setting.value}: CMS publishes {label} tables for "
+        f"{names} only{why}; use setting {' or '.join(s.value for s in valid)}"
+    )
+
+
 def normalize_code(value: object) -> str | None:
     """Return a code as canonical text, or None for an empty cell.
 
@@ -100,7 +146,7 @@ def normalize_code(value: object) -> str | None:
     text = str(value).strip().upper()
     if not text:
         return None
-    if text.endswith(".0") and text[:-2].isdigit():
+    if text.endswith(".0") and is_ascii_digits(text[:-2]):
         text = text[:-2]
     return _pad_lost_zeros(text)
 
@@ -109,7 +155,7 @@ def _pad_lost_zeros(digits: str) -> str:
     """Restore the zeros a spreadsheet dropped from a number: only the anesthesia range
     00100–01999 starts with zeros, so ``100`` -> ``00100`` while ``4738`` stays ``4738``
     (a malformed code the rules report, not a silently different code)."""
-    if digits.isdigit() and len(digits) < CODE_LENGTH and 100 <= int(digits) <= 1999:
+    if is_ascii_digits(digits) and len(digits) < CODE_LENGTH and 100 <= int(digits) <= 1999:
         return digits.zfill(CODE_LENGTH)
     return digits
 
@@ -119,7 +165,7 @@ def code_category(code: str | None) -> str | None:
     if not isinstance(code, str) or not code:  # None, NaN or pd.NA from a vector of codes
         return None
     for name, pattern in _CODE_PATTERNS:
-        if pattern.match(code):
+        if pattern.fullmatch(code):
             return name
     return None
 
@@ -143,9 +189,9 @@ def normalize_modifier(value: object) -> str | None:
     text = str(value).strip().upper()
     if not text:
         return None
-    if text.endswith(".0") and text[:-2].isdigit():
+    if text.endswith(".0") and is_ascii_digits(text[:-2]):
         text = text[:-2]
-    if text.isdigit() and len(text) == 1:
+    if is_ascii_digits(text) and len(text) == 1:
         text = text.zfill(2)
     return text
 
@@ -173,7 +219,7 @@ def split_modifiers(value: object) -> list[str]:
 
 def is_valid_modifier_format(mod: str) -> bool:
     """True when a modifier has the 2-character shape CMS uses."""
-    return bool(_MODIFIER_RE.match(mod))
+    return isinstance(mod, str) and bool(_MODIFIER_RE.fullmatch(mod))
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y%m%d", "%m-%d-%Y", "%d-%b-%Y", "%b %d %Y")

@@ -39,7 +39,10 @@ indicator 0 -> no modifier bypasses (report Column 1 only); indicator 1 -> an X{
 modifier (or 59 when none fits) on the Column 2 code, 25 on the E/M when one of the codes is
 an E/M, and LT/RT on the two lines when a bilateral indicator says the codes are sided.
 Then each code's own suggestions that matter on the same day (its line's modifiers, and
-25/57 on the other code when that is the E/M visit); duplicates are dropped.
+25/57 on the other code when that is the E/M visit); duplicates are dropped. A pair where
+either code is missing, malformed or unknown (:func:`addin.validation.code_problem`) gets
+only the notes naming it, never "no PTP edit"; the doors (CLI, Excel, server) refuse such
+input before asking.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from dataclasses import dataclass
 from addin.codes import Setting, normalize_code
 from addin.reference import indicators
 from addin.reference.models import CodeInfo
+from addin.validation import code_problem
 from addin.verdicts import BYPASSED, CONFLICT, X_MODIFIERS, is_em_code, pair_verdict
 
 SURGICAL_GLOBALS = frozenset({"000", "010", "090"})
@@ -118,6 +122,13 @@ def suggest_modifiers(
     info = reference.code_info(first, date_of_service, setting)
     if not second:
         return code_suggestions(reference, info, setting)
+    problems = [
+        _note(code, problem)
+        for code, what in ((first, "code"), (second, "other code"))
+        if (problem := code_problem(reference, code, date_of_service, what, setting)) is not None
+    ]
+    if problems:  # no PTP answer about a thing that is not a code
+        return problems
     other = reference.code_info(second, date_of_service, setting)
     out = _pair_suggestions(reference, info, other, date_of_service, setting)
     for this, that in ((info, other), (other, info)):

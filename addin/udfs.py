@@ -27,6 +27,7 @@ from addin.excel.cells import excel_safe
 from addin.explain import describing_currency
 from addin.reference import bundled, currency
 from addin.suggest import TABLE_HEADER, format_compact, table_rows
+from addin.validation import CodeInputError
 
 CATEGORY = "CPT add-in"
 CONFLICT_HEADER = ["Column 1", "Column 2", "Indicator", "Verdict", "Rationale", "Effective", "Deletion"]
@@ -49,6 +50,7 @@ FINDING_HEADER = {
 CODE_DOC = "Procedure code (CPT or HCPCS), e.g. 47383, 0397T or G0364; a number cell is fine (100 means 00100)."
 DATE_DOC = "Date of service (date cell, YYYY-MM-DD or MM/DD/YYYY). Empty: today."
 SETTING_DOC = "practitioner (default), hospital (outpatient) or dme: which NCCI tables apply."
+PTP_SETTING_DOC = "practitioner (default) or hospital (outpatient): which NCCI PTP table applies (CMS publishes none for dme)."
 
 
 def _date(value: Any):
@@ -74,15 +76,19 @@ def CPT_DESC(code: Any, date: Any = None) -> str:
 @xw.arg("mods1", doc='Modifiers on the first code, e.g. "59,XS", or a range of modifier cells. Optional.')
 @xw.arg("mods2", doc='Modifiers on the second code, e.g. "XS" or "LT". Optional.')
 @xw.arg("date", doc=DATE_DOC)
-@xw.arg("setting", doc=SETTING_DOC)
+@xw.arg("setting", doc=PTP_SETTING_DOC)
 @excel_safe
 def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, date: Any = None, setting: Any = None) -> str:
     """NCCI PTP verdict for two codes billed together, in either order: CONFLICT, BYPASSED or NO EDIT, then Column 1/2, modifier indicator, rationale and table vintage, then what to do. Same words as cpt-addin conflicts."""
     first, second = cells.code_arg(code1, "code1"), cells.code_arg(code2, "code2")
-    if first is None or second is None:
+    if first is None and second is None:
         return ""
+    dos, chosen = _date(date), cells.setting_arg(setting, "ptp")
     mods = cells.modifiers_arg(mods1, "mods1"), cells.modifiers_arg(mods2, "mods2")
-    verdict = answers.verdict(first, second, *mods, _date(date), cells.setting_arg(setting))
+    problem = answers.pair_problem(first, second, *mods, dos, chosen)  # as cpt-addin conflicts
+    if problem is not None:
+        raise CodeInputError(problem)
+    verdict = answers.verdict(first, second, *mods, dos, chosen)
     return verdict.text()
 
 
@@ -94,11 +100,13 @@ def CPT_CONFLICTS(code1: Any, code2: Any, mods1: Any = None, mods2: Any = None, 
 @excel_safe
 def SUGGEST_MODIFIERS(code: Any, other_code: Any = None, date: Any = None, setting: Any = None) -> str:
     """Modifiers the CMS indicators allow for a code, with reasons (26/TC, 50, LT/RT, 51, 62, 66, 80-82, 22/52/53, global-period); with another code, first the PTP bypass modifier and its line. Never one an indicator forbids."""
-    first = cells.code_arg(code)
-    if first is None:
+    first, second = cells.code_arg(code), cells.code_arg(other_code, "other_code")
+    if first is None and second is None:
         return ""
-    second = cells.code_arg(other_code, "other_code")
-    dos, chosen = _date(date), cells.setting_arg(setting)
+    dos, chosen = _date(date), cells.setting_arg(setting, None if second is None else "ptp")
+    first = answers.require_code(first, dos, "code", None if second is None else chosen)
+    if second is not None:
+        second = answers.require_code(second, dos, "other_code", chosen)
     found = answers.suggestions(first, second, dos, chosen)
     notes = answers.reference().suggestion_currency(first, second, dos, chosen)
     return currency.with_suffix(format_compact(list(found), with_code=second is not None), notes)
@@ -118,10 +126,10 @@ def CPT_INFO(code: Any, field: Any, date: Any = None, setting: Any = None) -> An
     code = cells.code_arg(code)
     if code is None:
         return ""
-    info = answers.reference().code_info(code, _date(date), cells.setting_arg(setting))
-    if not info.known and name not in ("description", "category", "known", "active"):
-        return fields.INFO_FIELDS["description"](info)
-    return fields.INFO_FIELDS[name](info)
+    dos, chosen = _date(date), cells.setting_arg(setting)
+    if name not in fields.STATUS_FIELDS:
+        answers.require_code(code, dos)
+    return fields.INFO_FIELDS[name](answers.reference().code_info(code, dos, chosen))
 
 
 @xw.func(category=CATEGORY)
@@ -134,8 +142,9 @@ def CPT_MUE(code: Any, setting: Any = None, date: Any = None) -> str:
     code = cells.code_arg(code)
     if code is None:
         return ""
-    info = answers.reference().code_info(code, _date(date), cells.setting_arg(setting))
-    return fields.INFO_FIELDS["mue_text"](info) if info.known else fields.INFO_FIELDS["description"](info)
+    dos, chosen = _date(date), cells.setting_arg(setting, "mue")
+    info = answers.reference().code_info(answers.require_code(code, dos), dos, chosen)
+    return fields.INFO_FIELDS["mue_text"](info)
 
 
 @xw.func(category=CATEGORY)
@@ -147,9 +156,8 @@ def CPT_ADDON(code: Any, date: Any = None) -> str:
     code = cells.code_arg(code)
     if code is None:
         return ""
-    info = answers.reference().code_info(code, _date(date))
-    if not info.known:
-        return fields.INFO_FIELDS["description"](info)
+    dos = _date(date)
+    info = answers.reference().code_info(answers.require_code(code, dos), dos)
     return fields.INFO_FIELDS["addon_text"](info) or f"{code} is not an add-on code and no add-on code lists it as a primary"
 
 
@@ -214,21 +222,32 @@ def CPT_DESC_TABLE(codes: Any, date: Any = None) -> list[list[Any]]:
 @xw.func(category=CATEGORY)
 @xw.arg("codes", ndim=2, doc="A range of codes billed together (e.g. one claim's lines); order does not matter.")
 @xw.arg("date", doc=DATE_DOC)
-@xw.arg("setting", doc=SETTING_DOC)
+@xw.arg("setting", doc=PTP_SETTING_DOC)
 @excel_safe
 def CPT_CONFLICTS_TABLE(codes: Any, date: Any = None, setting: Any = None) -> list[list[Any]]:
     """Spill table of every NCCI PTP edit in force among a range of codes, whichever order they appear in: Column 1, Column 2, Indicator, Verdict, Rationale, Effective, Deletion."""
     flat = [c for row in cells.column_arg(codes) for c in (cells.code_arg(v) for v in row) if c]
-    dos, setting = _date(date), cells.setting_arg(setting)
+    dos, setting = _date(date), cells.setting_arg(setting, "ptp")
+    problems = answers.code_problems(flat, dos, setting)  # a bad code gets its own row, after the edits
+    if problems:
+        flat = [c for c in flat if c not in problems]
     rows = answers.conflict_rows(flat, dos, setting)
     note = [answers.reference().currency("ptp", setting.value, dos)]
+    blank = [""] * (len(CONFLICT_HEADER) - 4)
+    named = [[code, "", "", problem, *blank] for code, problem in problems.items()]
+    none_text = currency.with_suffix(
+        f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})", note
+    )
+    if not rows and not named:
+        return [[none_text]]
     if not rows:
-        return [[currency.with_suffix(f"No NCCI PTP edit among these {len(set(flat))} codes on {dos.isoformat()} ({setting.value})", note)]]
-    suffix = currency.suffix(note)
-    if suffix:  # each verdict says which table it is from: "… [PTP table 2024Q3 older than 2026Q2]"
-        for row in rows:
-            row[3] = f"{row[3]} {suffix}"
-    return [list(CONFLICT_HEADER), *rows]  # plain str/int values already
+        rows = [["", "", "", none_text.replace("these", "the known", 1), *blank]]
+    else:
+        suffix = currency.suffix(note)
+        if suffix:  # each verdict says which table it is from: "… [PTP table 2024Q3 older than 2026Q2]"
+            for row in rows:
+                row[3] = f"{row[3]} {suffix}"
+    return [list(CONFLICT_HEADER), *rows, *named]  # plain str/int values already
 
 
 @xw.func(category=CATEGORY)
@@ -242,9 +261,17 @@ def SUGGEST_MODIFIERS_TABLE(codes: Any, date: Any = None, setting: Any = None) -
     out: list[list[Any]] = []
     for row in cells.column_arg(codes):
         code = cells.code_arg(row[0])
-        if code is None:
-            continue
         other = cells.code_arg(row[1], "other code") if len(row) > 1 else None
+        if code is None and other is None:
+            continue
+        # a bad code (or a pair question in a setting without PTP) is named in its own row
+        ptp = None if other is None else setting
+        problem = (other is not None and answers.ptp_setting_problem(setting)) or answers.code_problem(
+            code, dos, "code", ptp
+        ) or (other is not None and answers.code_problem(other, dos, "other code", ptp))
+        if problem:
+            out.append([code or "", "", "", problem, problem])
+            continue
         out.extend(table_rows(list(answers.suggestions(code, other, dos, setting))))
     return cells.rows_out(TABLE_HEADER, out) if out else [["No codes in the range"]]
 
@@ -258,7 +285,11 @@ def CLAIM_CHECK(claims: Any, setting: Any = None) -> list[list[Any]]:
     frame = cells.claims_frame(claims)
     result = answers.check(frame, cells.setting_arg(setting))
     findings = result.findings
+    notes = [str(n) for n in result.options.get("notes", [])]  # e.g. no PTP table for dme
     if findings.empty:
-        return [[f"No findings: {result.counts['rows_checked']} line(s) checked ({result.setting})"]]
+        return [[" ".join([f"No findings: {result.counts['rows_checked']} line(s) checked ({result.setting}).", *notes])]]
     columns = [c for c in FINDING_HEADER if c in findings.columns]
-    return cells.rows_out([FINDING_HEADER[c] for c in columns], findings[columns].itertuples(index=False))
+    table = cells.rows_out([FINDING_HEADER[c] for c in columns], findings[columns].itertuples(index=False))
+    for note in notes:
+        table.append(["info" if c == "severity" else note if c == "message" else "" for c in columns])
+    return table

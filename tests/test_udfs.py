@@ -90,7 +90,9 @@ def test_cpt_conflicts_with_modifiers_as_excel_sends_them(bundled):
     assert udfs.CPT_CONFLICTS("47383", 77002.0, None, [["XS", None, None, None]], DOS).startswith("BYPASSED")
     assert udfs.CPT_CONFLICTS("47383", "77002", None, None, DOS).startswith("CONFLICT")
     assert udfs.CPT_CONFLICTS("47383", "77002", None, "X", DOS).startswith("Bad modifier X in mods2")
-    assert udfs.CPT_CONFLICTS("47383", None) == ""
+    # one code of the pair missing is named (issue 9); both empty (a filled-down row) stay empty
+    assert udfs.CPT_CONFLICTS("47383", None).startswith("code2 is missing")
+    assert udfs.CPT_CONFLICTS(None, None) == ""
 
 
 def test_cpt_conflicts_same_words_as_the_cli(bundled):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from addin.codes import Setting, parse_date
 from addin.explain import code_card
 from addin.reference import get_reference_data
+from addin.validation import check_pair, code_problem
 from addin.verdicts import CONFLICT, pair_verdict
 
 
@@ -50,20 +52,32 @@ def register(subparsers) -> None:
 
 
 def run_lookup(args: argparse.Namespace) -> int:
-    """Print the code card (exit 2 when the code is unknown or malformed)."""
-    info = get_reference_data().code_info(args.code, args.date, args.setting)
+    """Print the code card; exit 2 with the reason on stderr when the code is missing,
+    malformed or not in the loaded tables (:mod:`addin.validation`)."""
+    reference = get_reference_data()
+    problem = code_problem(reference, args.code, args.date)
+    info = reference.code_info(args.code, args.date, args.setting)
     if args.json:
         print(info.model_dump_json(indent=2))
-    else:
+    elif problem is None:
         print("\n".join(code_card(info)))
-    return 0 if info.known else 2
+    if problem is not None:
+        print(f"cpt-addin lookup: {problem}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def run_conflicts(args: argparse.Namespace) -> int:
-    """Print the verdict first, then why and what to do; exit 1 on a conflict."""
-    verdict = pair_verdict(
-        get_reference_data(), args.code1, args.code2, args.mods1, args.mods2, args.date, args.setting
+    """Print the verdict first, then why and what to do; exit 1 on a conflict.
+
+    A code that is missing, malformed or unknown, a malformed or unknown modifier and a
+    setting without a PTP table (``dme``) are refused (exit 2), never answered "no edit".
+    """
+    reference = get_reference_data()
+    code1, code2, mods1, mods2, setting = check_pair(
+        reference, args.code1, args.code2, args.mods1, args.mods2, args.date, args.setting
     )
+    verdict = pair_verdict(reference, code1, code2, mods1, mods2, args.date, setting)
     if args.json:
         payload = json.loads(verdict.model_dump_json())
         print(json.dumps(payload, indent=2))

@@ -15,6 +15,7 @@ from addin.cli.lookup_cmd import _date, _setting
 from addin.codes import Setting
 from addin.reference import get_reference_data
 from addin.suggest import suggest_modifiers
+from addin.validation import check_code, check_setting
 
 
 def register(subparsers) -> None:
@@ -26,14 +27,23 @@ def register(subparsers) -> None:
     parser.add_argument("other", nargs="?", help="another code billed the same day")
     parser.add_argument("--date", type=_date, help="date of service (default today)")
     parser.add_argument("--setting", type=_setting, default=Setting.practitioner,
-                        help="practitioner (default), hospital or dme")
+                        help="practitioner (default), hospital or dme (dme: one code only; CMS publishes no DME PTP table)")
     parser.add_argument("--json", action="store_true", help="print the suggestions as JSON")
     parser.set_defaults(func=run_suggest)
 
 
 def run_suggest(args: argparse.Namespace) -> int:
-    """Print one block per suggestion: modifier and line, then the reason."""
-    found = suggest_modifiers(get_reference_data(), args.code, args.other, args.date, args.setting)
+    """Print one block per suggestion: modifier and line, then the reason.
+
+    A code (or other code) that is missing, malformed or unknown is refused (exit 2), and so
+    is a pair question in a setting without a PTP table (``dme``).
+    """
+    reference = get_reference_data()
+    setting = args.setting if args.other is None else check_setting(args.setting)
+    ptp = None if args.other is None else setting
+    code = check_code(reference, args.code, args.date, "code", ptp)
+    other = None if args.other is None else check_code(reference, args.other, args.date, "other", ptp)
+    found = suggest_modifiers(reference, code, other, args.date, setting)
     if args.json:
         print(json.dumps([asdict(s) for s in found], indent=2))
         return 0

@@ -21,11 +21,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from addin import validation
 from addin.codes import Setting, code_category
 from addin.excel.cells import gc_paused
 from addin.explain import describe_code, short_description, short_descriptions
 from addin.reference import ReferenceData, get_reference_data
 from addin.suggest import Suggestion, suggest_modifiers
+from addin.validation import CodeInputError
 from addin.verdicts import PairVerdict, edit_summaries, pair_verdict
 
 MAX_ENTRIES = 200_000
@@ -75,6 +77,94 @@ def _memo(func: Callable[..., Any]) -> Callable[..., Any]:
         return value
 
     return wrapper
+
+
+# ---------------------------------------------------------------- input checks
+@_memo
+def code_problem(
+    ref: ReferenceData, code: str | None, date_of_service: dt.date, what: str, ptp_setting: Setting | None = None
+) -> str | None:
+    """:func:`addin.validation.code_problem` (missing, malformed or unknown), cached."""
+    return validation.code_problem(ref, code, date_of_service, what, ptp_setting)
+
+
+@_memo
+def pair_problem(
+    ref: ReferenceData,
+    code1: str | None,
+    code2: str | None,
+    mods1: tuple[str, ...],
+    mods2: tuple[str, ...],
+    date_of_service: dt.date,
+    setting: Setting,
+) -> str | None:
+    """Why a PTP question cannot be answered (:func:`addin.validation.check_pair`: setting,
+    both codes, both modifier lists), or None; cached, so a recalculation costs one lookup."""
+    try:
+        validation.check_pair(ref, code1, code2, mods1, mods2, date_of_service, setting)
+    except CodeInputError as exc:
+        return str(exc)
+    return None
+
+
+@_memo
+def _modifier_problem(ref: ReferenceData, modifier: str, what: str) -> str | None:
+    return validation.modifier_problem(ref, modifier, what)
+
+
+_range_problems: dict[tuple[str, dt.date, Setting | None], str | None] = {}
+_caches.append(_range_problems)
+
+
+def code_problems(codes: list[str], date_of_service: dt.date, ptp_setting: Setting | None = None) -> dict[str, str]:
+    """``{code: why}`` for the codes of a range that are malformed or unknown (spill
+    tables): :func:`addin.validation.code_problems`, one vector query for the codes not
+    asked before, then cached per code like the other answers."""
+    ref = reference()
+    distinct = list(dict.fromkeys(codes))
+    new = [code for code in distinct if (code, date_of_service, ptp_setting) not in _range_problems]
+    if new and len(_range_problems) + len(new) >= MAX_ENTRIES:
+        _range_problems.clear()
+        new = distinct
+    if new:
+        found = validation.code_problems(ref, new, date_of_service, "code", ptp_setting)
+        _range_problems.update({(code, date_of_service, ptp_setting): found.get(code) for code in new})
+    out = {}
+    for code in distinct:
+        problem = _range_problems.get((code, date_of_service, ptp_setting))
+        if problem is not None:
+            out[code] = problem
+    return out
+
+
+def ptp_setting_problem(setting: Setting) -> str | None:
+    """Why the PTP table cannot answer in ``setting`` (``dme``), or None."""
+    try:
+        validation.check_setting(setting, "ptp")
+    except CodeInputError as exc:
+        return str(exc)
+    return None
+
+
+def require_code(
+    code: str | None, date_of_service: dt.date, what: str = "code", ptp_setting: Setting | None = None
+) -> str:
+    """The code, or :class:`~addin.validation.CodeInputError` naming why no answer is given
+    about it (the same check as the CLI and the server)."""
+    problem = code_problem(code, date_of_service, what, ptp_setting)
+    if problem is not None:
+        raise CodeInputError(problem)
+    return code  # type: ignore[return-value]
+
+
+def require_modifiers(mods: tuple[str, ...], what: str = "modifiers") -> tuple[str, ...]:
+    """The modifiers, or :class:`~addin.validation.CodeInputError` naming the first that is
+    malformed or not in the loaded modifier list."""
+    for mod in mods:
+        problem = _modifier_problem(mod, what)
+        if problem is not None:
+            raise CodeInputError(problem)
+    return mods
 
 
 # ---------------------------------------------------------------- descriptions

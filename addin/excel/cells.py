@@ -11,6 +11,7 @@ and raise :class:`CellInputError` with a message a coder can act on when they ca
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import gc
@@ -24,12 +25,15 @@ import numpy as np
 
 from addin.codes import (
     Setting,
+    SettingNotAvailableError,
     is_valid_modifier_format,
     normalize_code,
     parse_date,
+    setting_for_table,
     split_modifiers,
 )
 from addin.errors import CptAddinError
+from addin.validation import CodeInputError
 
 logger = logging.getLogger("addin.udfs")
 
@@ -38,6 +42,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class CellInputError(ValueError):
     """An input the user can fix; the message goes into the cell as it is."""
+
+
+#: Errors that mean "this input cannot be answered about": a message in a classic Excel
+#: cell, HTTP 400 (``xlwings.XlwingsError``) from the server (:func:`call_for_server`).
+INPUT_ERRORS = (CellInputError, CodeInputError, SettingNotAvailableError)
+_for_server: contextvars.ContextVar[bool] = contextvars.ContextVar("cpt_addin_for_server", default=False)
 
 
 def _flatten(value: Any) -> Iterator[Any]:
@@ -94,11 +104,13 @@ def date_arg(value: Any, what: str = "date") -> dt.date | None:
         ) from None
 
 
-def setting_arg(value: Any) -> Setting:
-    """``practitioner`` (default for an empty cell), ``hospital`` or ``dme``."""
+def setting_arg(value: Any, table: str | None = None) -> Setting:
+    """``practitioner`` (default for an empty cell), ``hospital`` or ``dme``; with ``table``
+    (``"ptp"``) a setting that table is not published for is refused, naming the valid ones."""
     value = single(value, "setting")
     try:
-        return Setting.parse(None if _is_blank(value) else value)
+        value = None if _is_blank(value) else value
+        return setting_for_table(value, table) if table else Setting.parse(value)
     except ValueError as exc:
         raise CellInputError(str(exc)) from None
 
@@ -206,13 +218,25 @@ def rows_out(header: Iterable[str] | None, rows: Iterable[Iterable[Any]]) -> lis
     return out
 
 
+def call_for_server(func: Callable[..., Any], *args: Any) -> Any:
+    """Call an Excel function for the server: an input error (:data:`INPUT_ERRORS`) raises
+    ``xlwings.XlwingsError`` with its message, which the server answers with HTTP 400 (not
+    retried by the Office.js client, shown as the cell's error) instead of cell text."""
+    token = _for_server.set(True)
+    try:
+        return func(*args)
+    finally:
+        _for_server.reset(token)
+
+
 def excel_safe(func: F) -> F:
     """Wrap an Excel function so every failure becomes a one-line message in the cell.
 
     :class:`CellInputError` and the project's own errors show their message (they name the
     bad input); anything unexpected shows the function name and the error type only, never
     claim contents, and the traceback (without the exception text) is logged to the Python
-    console that xlwings' *Show Console* displays.
+    console that xlwings' *Show Console* displays. Called through :func:`call_for_server`,
+    input errors raise ``xlwings.XlwingsError`` instead (HTTP 400).
     """
     name = func.__name__
 
@@ -221,6 +245,10 @@ def excel_safe(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (CellInputError, CptAddinError) as exc:
+            if _for_server.get() and isinstance(exc, INPUT_ERRORS):
+                from xlwings import XlwingsError
+
+                raise XlwingsError(str(exc)) from None
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - a cell must never show a traceback
             logger.error(

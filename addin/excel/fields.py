@@ -75,6 +75,9 @@ INFO_FIELDS: dict[str, Callable[[CodeInfo], Any]] = {
     "source": lambda i: "; ".join(i.sources),
     "card": lambda i: "\n".join(code_card(i)),
 }
+#: Fields about the code's status itself: answered for any code, known or not (CPT_INFO);
+#: every other field needs a code the loaded tables know.
+STATUS_FIELDS = frozenset({"description", "category", "known", "active"})
 FIELD_ALIASES = {
     "desc": "description",
     "global_days": "global",

@@ -3,6 +3,10 @@ of codes, every edit of one code.
 
 A mixin of :class:`addin.reference.data.ReferenceData`; it relies on that class's
 version helpers (``version_for``, ``version_set``, ``_dos``, ``_days``) and tables.
+
+CMS publishes PTP tables for practitioner and outpatient hospital claims only: every query
+refuses another setting (``dme``) with :class:`addin.codes.SettingNotAvailableError` rather
+than answer "no edit" from a table that does not exist.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from addin.codes import Setting, encode_code, normalize_code
+from addin.codes import Setting, encode_code, normalize_code, setting_for_table
 from addin.reference import schema
 from addin.reference.models import PairAnswer, PtpEdit
 from addin.reference.ptp_index import PtpIndex, date_to_day
@@ -40,7 +44,7 @@ class PtpQueries:
     ) -> PairAnswer:
         """Every PTP row for the pair in either order, each marked whether it applies on the date."""
         dos = self._dos(date_of_service)
-        setting_name = Setting.parse(setting).value
+        setting_name = setting_for_table(setting, schema.PTP).value
         a, b = normalize_code(code1) or "", normalize_code(code2) or ""
         version = self.version_for(schema.PTP, setting_name, dos)
         answer = PairAnswer(code1=a, code2=b, date_of_service=dos, setting=setting_name)
@@ -73,7 +77,7 @@ class PtpQueries:
         code_a = np.asarray(code_a, dtype=object)
         code_b = np.asarray(code_b, dtype=object)
         days = self._days(dates_of_service, len(code_a))
-        setting_name = Setting.parse(setting).value
+        setting_name = setting_for_table(setting, schema.PTP).value
         versions = self.version_set(schema.PTP, setting_name)
         if not versions or len(code_a) == 0:
             return PtpIndex.empty_matches()
@@ -101,7 +105,7 @@ class PtpQueries:
         deletion_date, source, applies``; with ``only_applicable`` just the rows in force.
         """
         dos = self._dos(date_of_service)
-        version = self.version_for(schema.PTP, Setting.parse(setting).value, dos)
+        version = self.version_for(schema.PTP, setting_for_table(setting, schema.PTP).value, dos)
         if version is None:
             return self._empty_ptp_edits()
         index = self._ptp_index(version)
@@ -123,7 +127,7 @@ class PtpQueries:
         sorted pair keys (``code1 << 32 | code2``); Column 2 rows need one vectorised scan.
         """
         dos = self._dos(date_of_service)
-        version = self.version_for(schema.PTP, Setting.parse(setting).value, dos)
+        version = self.version_for(schema.PTP, setting_for_table(setting, schema.PTP).value, dos)
         key = encode_code(normalize_code(code) or "")
         if version is None or key < 0:
             return self._empty_ptp_edits()

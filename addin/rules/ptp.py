@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from addin.codes import TABLE_SETTINGS
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
 from addin.rules.base import Rule, no_findings, raw_findings
 from addin.rules.context import EM_ONLY, RuleContext
@@ -36,6 +37,10 @@ EDIT_COLUMNS = [
 
 X_SUGGESTION = ", ".join(f"{m} ({X_MODIFIER_TEXT[m]})" for m in X_MODIFIERS)
 EM_SUGGESTION = "25 (significant, separately identifiable E/M)"
+NOT_FOR_SETTING = (
+    "PTP edits not checked: NCCI PTP edits do not apply to DME supplier claims "
+    "(CMS publishes PTP tables for practitioner and outpatient hospital claims only)"
+)
 
 
 def _empty_edits() -> pd.DataFrame:
@@ -53,6 +58,10 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
     orders, overlapping episodes) the earliest effective one answers, as in
     :func:`addin.verdicts.pair_verdict`.
     """
+    if context.setting not in {s.value for s in TABLE_SETTINGS["ptp"]}:  # dme: no PTP table
+        if NOT_FOR_SETTING not in context.notes:
+            context.notes.append(NOT_FOR_SETTING)
+        return _empty_edits()
     pairs = context.pairs
     if pairs.empty:
         return _empty_edits()
@@ -229,7 +238,8 @@ class PTP001(Rule):
     chosen setting (practitioner or outpatient hospital), in either order, using the edit
     rows in force on that date (effective date on or before it, deletion date on or after
     it; indicator 9 rows never apply). This rule fires when the edit's modifier indicator
-    is **0**.
+    is **0**. CMS publishes no PTP table for DME suppliers: with setting ``dme`` the PTP
+    rules do not run and the check says so in its notes.
 
     **Why CMS denies it.** Column 2 is part of Column 1 (or mutually exclusive with it);
     with indicator 0 no modifier can show a separate service, so the Column 2 line is denied.

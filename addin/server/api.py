@@ -31,6 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from addin.codes import Setting, normalize_code, parse_date
 from addin.errors import CptAddinError, DataUnavailableError
+from addin.reference import schema
+from addin.validation import CodeInputError, check_pair, code_problem
 
 CLAIM_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,8 +81,14 @@ def code_answer(code: str, date_text: str | None, setting_text: str | None) -> d
         raise HTTPException(400, "a code has at most 7 characters (e.g. 47383, 0397T, G0364)")
     setting = _setting(setting_text)
     reference = get_reference_data()
-    info = reference.code_info(code, _date(date_text), setting)
-    edits = reference.ptp_edits_for_code(info.code, info.date_of_service, setting) if info.known else None
+    dos = _date(date_text)
+    problem = code_problem(reference, code, dos)
+    if problem is not None:  # missing, malformed or unknown: as `cpt-addin lookup` (exit 2)
+        raise HTTPException(400, problem)
+    info = reference.code_info(code, dos, setting)
+    # no PTP table for DME suppliers: the code's facts, without PTP edits
+    ptp_setting = setting.value in schema.TABLE_SETTINGS[schema.PTP]
+    edits = reference.ptp_edits_for_code(info.code, info.date_of_service, setting) if ptp_setting else None
     edit_rows: list[dict[str, Any]] = []
     total = 0
     if edits is not None and len(edits):
@@ -99,6 +107,10 @@ def code_answer(code: str, date_text: str | None, setting_text: str | None) -> d
         "edits": edit_rows,
         "edits_total": total,
         "edits_truncated": total > len(edit_rows),
+        "edits_note": "" if ptp_setting else (
+            "NCCI PTP edits do not apply to DME supplier claims: CMS publishes PTP tables "
+            "for practitioner and outpatient hospital claims only"
+        ),
         "data_version": reference.data_version_text(),
     }
 
@@ -112,7 +124,13 @@ def conflicts_answer(code1: str, code2: str, mods1: str, mods2: str, date_text: 
     for code in (code1, code2):
         if not normalize_code(code) or len(code) > 20:
             raise HTTPException(400, "code1 and code2 must both be codes (e.g. 43235 and 43239)")
-    verdict = pair_verdict(get_reference_data(), code1, code2, mods1, mods2, _date(date_text), _setting(setting_text))
+    reference = get_reference_data()
+    dos = _date(date_text)
+    try:  # the checks of `cpt-addin conflicts` and CPT_CONFLICTS: no verdict about a non-code
+        first, second, m1, m2, setting = check_pair(reference, code1, code2, mods1, mods2, dos, setting_text)
+    except CodeInputError as exc:
+        raise HTTPException(400, str(exc)) from None
+    verdict = pair_verdict(reference, first, second, m1, m2, dos, setting)
     answer = json.loads(verdict.model_dump_json())
     answer["lines"] = verdict.lines()
     return answer

@@ -9,7 +9,11 @@ that only classic xlwings knows (``expand``, ``category``, ``async_mode`` …) a
 spills arrays by itself.
 
 The wrappers are ``async`` and run the function in a worker thread, so one slow call (a claim
-range) does not hold up the others. Python names are the lower-case function names
+range) does not hold up the others. They call it through
+:func:`addin.excel.cells.call_for_server`: an input error that a classic cell shows as text
+(a code that is missing, malformed or unknown, an unknown modifier, a setting the table does
+not have) raises ``xlwings.XlwingsError`` instead, which the server answers with HTTP 400.
+Python names are the lower-case function names
 (``cpt_desc``), which is what the Office.js client sends as ``func_name``; Excel shows the
 upper-case name under the manifest's namespace (``NCCI.CPT_DESC``).
 """
@@ -27,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+
+from addin.excel.cells import call_for_server
 
 GENERATED_MODULE = "addin.server.custom_functions"
 # Classic-only options (xlwings docs): Office.js spills arrays itself and has no VBA.
@@ -142,7 +148,9 @@ def make_wrapper(udf: Callable[..., Any], spec: UdfSpec, server: types.ModuleTyp
     summary, param_docs = split_docstring(udf.__doc__)
 
     async def wrapper(*args: Any) -> Any:
-        return await run_in_threadpool(udf, *args)
+        # input errors (a code that is not one, an unknown modifier, a setting without the
+        # table) raise xlwings.XlwingsError: HTTP 400, not a 200 with the message as a value
+        return await run_in_threadpool(call_for_server, udf, *args)
 
     wrapper.__name__ = wrapper.__qualname__ = udf.__name__.lower()
     wrapper.__module__ = GENERATED_MODULE

@@ -170,7 +170,7 @@ def ptp_among(
     limit = REFERENCE_EDIT_LIMIT if limit is None else limit
     empty = pd.DataFrame(columns=[c for c, _ in PTP_HEADERS])
     codes = [c for c in codes if c]
-    if not codes:
+    if not codes or setting == "dme":  # no PTP table for DME suppliers (the check notes it)
         return empty, 0
     edits = reference.ptp_edits_among(codes, last, setting, only_applicable=False)
     if edits.empty:
