@@ -84,7 +84,12 @@ def is_known_code(
     code edits (as add-on or as primary) or, for a PTP question (``ptp_setting``), that
     setting's PTP table (as Column 1 or Column 2; the table the question loads anyway, so a
     store with only PTP imported still answers for its codes)."""
-    info = reference.code_info(code, date_of_service)
+    # whether the code exists is no answer from a table: the stale policy applies to the
+    # answer that follows (a PTP verdict from a current PTP table is not refused for the RVU's age)
+    try:
+        info = reference.code_info(code, date_of_service, enforce_currency=False)
+    except TypeError:  # a reference without the keyword (tests' stand-ins)
+        info = reference.code_info(code, date_of_service)
     if info.known or info.addon is not None or info.addon_for:
         return True
     if ptp_setting is not None:

@@ -76,10 +76,13 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
         code: object,
         date_of_service: dt.date | None = None,
         setting: object = Setting.practitioner,
+        *,
+        enforce_currency: bool = True,
     ) -> CodeInfo:
         """Everything known about one code on a date of service in a setting (cached), with
         the currency of each table consulted (``info.currency``); under the ``error`` policy a
-        stale or uncovered table raises :class:`~addin.reference.currency.StaleDataError`."""
+        stale or uncovered table raises :class:`~addin.reference.currency.StaleDataError`
+        (``enforce_currency=False``: only asking whether a code exists, not answering it)."""
         info = super().code_info(code, date_of_service, setting)
         if info.category is not None and not info.currency:
             info.currency = [
@@ -87,7 +90,8 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
                 for table, table_setting in currency.code_tables(info.category, info.setting)
                 if self.version_set(table, table_setting)
             ]
-        currency.enforce(info.currency, self.stale_policy)
+        if enforce_currency:
+            currency.enforce(info.currency, self.stale_policy)
         return info
 
     def suggestion_currency(
