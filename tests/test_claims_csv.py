@@ -237,3 +237,81 @@ def test_old_mac_line_endings(tmp_path):
     path.write_bytes(b"CPT,DOS\r99213,1/5/2026\r99214,1/6/2026\r")
     result = read_claims(path)
     assert result.lines["row"].tolist() == [2, 3]
+
+
+# -- mixed encodings: line by line ------------------------------------------------------
+
+MIXED_HEADER = b"Claim ID,Patient ID,NPI,Date of Service,CPT,Units\r\n"
+
+
+def _mixed_file(path: Path, lines: list[tuple[str, str]], prefix: bytes = b"") -> Path:
+    """Each line ``(text, encoding)``: the file mixes UTF-8 and Windows-1252 lines."""
+    path.write_bytes(prefix + MIXED_HEADER + b"".join(t.encode(e) + b"\r\n" for t, e in lines))
+    return path
+
+
+def test_mixed_utf8_and_windows_1252_lines_decode_line_by_line(tmp_path):
+    path = _mixed_file(
+        tmp_path / "mixed.csv",
+        [
+            ("C1,José Núñez,1234567890,2024-05-01,43497,1", "utf-8"),
+            ("C1,José Núñez,1234567890,2024-05-01,43235,1", "cp1252"),
+            ("C2,Zoë Œuvre,1234567890,2024-05-01,99213,1", "utf-8"),
+            ("C3,Müller,1234567890,2024-05-01,99213,1", "cp1252"),
+        ],
+    )
+    result = read_claims(path)
+    result.verify()
+    patients = result.lines["patient_id"].tolist()
+    assert patients == ["José Núñez", "José Núñez", "Zoë Œuvre", "Müller"]
+    assert result.meta["encoding"] == "utf-8+windows-1252"
+    note = next(n for n in result.meta["notes"] if "Windows-1252" in n)
+    assert "2 rows" in note and "rows 3, 5" in note
+
+
+def test_mixed_encoding_does_not_split_a_patient_and_miss_a_ptp_pair(tmp_path):
+    from addin.checker import check
+
+    path = _mixed_file(
+        tmp_path / "mixed.csv",
+        [
+            ("C1,José Núñez,1234567890,2024-05-01,43497,1", "utf-8"),
+            ("C1,José Núñez,1234567890,2024-05-01,43235,1", "cp1252"),
+        ],
+    )
+    result = check(path)
+    assert "PTP001" in set(result.findings["rule_id"])
+    assert result.exit_code == 1
+
+
+def test_mixed_encoding_with_utf8_bom_and_sep_line(tmp_path):
+    path = _mixed_file(
+        tmp_path / "bom.csv",
+        [
+            ("C1,Zoë,1234567890,2024-05-01,99213,1", "utf-8"),
+            ("C2,Müller,1234567890,2024-05-01,99213,1", "cp1252"),
+        ],
+        prefix=codecs.BOM_UTF8 + b"sep=,\r\n",
+    )
+    result = read_claims(path)
+    assert result.lines["patient_id"].tolist() == ["Zoë", "Müller"]
+    assert result.lines["row"].tolist() == [2, 3]
+    assert any("1 row not valid UTF-8" in n and "row 3)" in n for n in result.meta["notes"])
+
+
+def test_mixed_encoding_note_lists_the_first_rows_and_counts_all(tmp_path):
+    lines = [("C0,Zoë,1,2024-05-01,99213,1", "utf-8")] + [
+        (f"C{i},Müller,1,2024-05-01,99213,1", "cp1252") for i in range(1, 31)
+    ]
+    result = read_claims(_mixed_file(tmp_path / "many.csv", lines))
+    assert result.lines["patient_id"].tolist() == ["Zoë"] + ["Müller"] * 30
+    note = next(n for n in result.meta["notes"] if "Windows-1252" in n)
+    assert note.startswith("30 rows") and "rows 3, 4," in note and "and 10 more" in note
+
+
+def test_plain_windows_1252_file_is_not_listed_line_by_line(tmp_path):
+    lines = [(f"C{i},Müller,1,2024-05-01,99213,1", "cp1252") for i in range(5)]
+    result = read_claims(_mixed_file(tmp_path / "ansi.csv", lines))
+    assert result.meta["encoding"] == "windows-1252"
+    assert result.lines["patient_id"].tolist() == ["Müller"] * 5
+    assert "read as windows-1252 text" in result.meta["notes"]

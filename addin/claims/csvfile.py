@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from addin.claims.columns import HEADER_SCAN_ROWS, find_header_row, row_fields
 from addin.claims.sniff import (
     DELIMITERS,
+    MIXED_ENCODING,
     DecodedText,
     SampleRecords,
     decode_text,
@@ -79,6 +80,7 @@ def read_text_table(
     width = max([len(header)] + [len(r) for r in sample.records[layout.header_index + 1 :]])
     headers = [h.strip() for h in header] + [""] * (width - len(header))
     encoding, had_bom = decoded.encoding, decoded.had_bom
+    fallback_note = _fallback_note(decoded, sep_hint is not None)
     body: bytes | memoryview
     if not _NON_SPACE_RE.search(text, body_start):
         body, quoted = b"", False
@@ -101,10 +103,27 @@ def read_text_table(
         "encoding": encoding + ("-sig" if had_bom and encoding == "utf-8" else ""),
         "delimiter": layout.delimiter,
     }
-    if encoding != "utf-8":
+    if fallback_note:
+        table.notes.append(fallback_note)
+    elif encoding != "utf-8":
         table.notes.append(f"read as {encoding} text")
     log.debug("text file: %d data rows, %d columns", count, width)
     return table
+
+
+def _fallback_note(decoded: DecodedText, sep_line: bool) -> str | None:
+    """Which rows of a mixed UTF-8 / Windows-1252 file were read as Windows-1252."""
+    if decoded.encoding != MIXED_ENCODING:
+        return None
+    shift = 0 if sep_line else 1  # spreadsheet rows do not count Excel's sep= line
+    rows = [str(line + shift) for line in decoded.fallback_lines if line + shift > 0]
+    count = decoded.fallback_count
+    more = count - len(decoded.fallback_lines)
+    listed = ", ".join(rows) + (f" and {more} more" if more > 0 else "")
+    return (
+        f"{count} row{'s' if count != 1 else ''} not valid UTF-8, read as Windows-1252 "
+        f"(row{'s' if count != 1 else ''} {listed}); every other row read as UTF-8"
+    )
 
 
 def _choose_layout(
