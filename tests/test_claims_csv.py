@@ -315,3 +315,87 @@ def test_plain_windows_1252_file_is_not_listed_line_by_line(tmp_path):
     assert result.meta["encoding"] == "windows-1252"
     assert result.lines["patient_id"].tolist() == ["Müller"] * 5
     assert "read as windows-1252 text" in result.meta["notes"]
+
+
+# -- hostile shapes: absurd widths, huge cells (generated here, never committed) ---------
+
+CLAIM_HEAD = "CPT,Date of Service"
+
+
+def test_header_wider_than_excel_is_refused_up_front(tmp_path):
+    path = tmp_path / "wide.csv"
+    extra = ",".join(f"h{i}" for i in range(30_000))
+    path.write_text(f"{CLAIM_HEAD},{extra}\n99213,2024-05-01\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 1 and "30,002 columns" in info.value.reason
+    assert "16,384" in info.value.reason
+
+
+def test_row_of_a_million_cells_is_refused_with_its_row(tmp_path):
+    path = tmp_path / "million.csv"
+    path.write_text(
+        f"{CLAIM_HEAD}\n99213,2024-05-01\n99213,2024-05-01," + ",".join(["x"] * 1_000_000) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 3 and "16,384" in info.value.reason
+    assert "at least" in info.value.reason  # the sample stops inside that row
+
+
+def test_too_wide_row_after_the_sample_is_refused_with_its_row(tmp_path):
+    body = "99213,2024-05-01\n" * 20_000  # 340 KB: the wide row is past the sniffed sample
+    path = tmp_path / "late.csv"
+    path.write_text(
+        f"{CLAIM_HEAD}\n{body}99213,2024-05-01," + ",".join(["x"] * 20_000) + "\n" + body,
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 20_002 and "20,002 columns" in info.value.reason
+
+
+def test_one_wide_ragged_row_may_not_blow_up_a_small_file(tmp_path):
+    """16,000 values on one row of a 60 KB file would pad 1,000 rows to 16,000 columns."""
+    body = "99213,2024-05-01\n" * 1_000
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        f"{CLAIM_HEAD}\n{body}99213,2024-05-01," + ",".join(["x"] * 16_000) + "\n", "utf-8"
+    )
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 1_002
+
+
+def test_ragged_rows_are_still_padded(tmp_path):
+    body = "99213,2024-05-01\n" * 20_000
+    path = tmp_path / "ragged.csv"
+    path.write_text(f"{CLAIM_HEAD}\n{body}99214,2024-05-01,x,y\n", encoding="utf-8")
+    result = read_claims(path)
+    result.verify()
+    assert result.meta["rows_read"] == 20_001
+    assert result.lines.iloc[-1][["Column C", "Column D"]].tolist() == ["x", "y"]
+
+
+def test_grid_wider_than_excel_is_refused():
+    with pytest.raises(InputFileError) as info:
+        read_claims([["CPT", "DOS"] + [f"h{i}" for i in range(16_383)], ["99213", "2024-05-01"]])
+    assert info.value.line == 1 and "16,385 columns" in info.value.reason
+
+
+@pytest.mark.parametrize("megabytes", [8, 20])
+@pytest.mark.parametrize("quoted", [False, True])
+def test_huge_cell_is_read_whole(tmp_path, megabytes, quoted):
+    """A cell longer than pyarrow's block used to fail with "straddling object"."""
+    rows = "".join(f"99213,2024-05-01,n{i}\n" for i in range(500))
+    big = "a" * (megabytes << 20)
+    cell = f'"{big}"' if quoted else big
+    path = tmp_path / "big.csv"
+    path.write_text(f"{CLAIM_HEAD},Notes\n{rows}99214,2024-05-01,{cell}\n{rows}", "utf-8")
+    result = read_claims(path)
+    result.verify()
+    assert result.meta["rows_read"] == 1_001
+    line = result.lines.iloc[500]
+    assert line["cpt"] == "99214" and len(line["Notes"]) == len(big)
+    assert result.lines.iloc[-1]["Notes"] == "n499"

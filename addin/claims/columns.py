@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from addin.claims.model import CANONICAL_COLUMNS, MULTI_COLUMNS
-from addin.claims.table import cell_text
+from addin.claims.table import MAX_COLUMNS, cell_text
 
 #: How many rows from the top are searched for the header row (title rows may sit above it).
 HEADER_SCAN_ROWS = 30
@@ -214,7 +214,7 @@ def row_fields(cells: Sequence[object], column_map: Mapping[str, object] | None 
     """The canonical fields a candidate header row names (aliases and ``--map`` headers)."""
     requested = _requested_headers(column_map)
     found: set[str] = set()
-    for cell in cells:
+    for cell in cells[: MAX_COLUMNS + 1]:  # a wider row is refused anyway: bound the work
         if not isinstance(cell, str):
             continue
         text = cell.strip()

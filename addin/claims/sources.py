@@ -19,7 +19,13 @@ from python_calamine import CalamineError
 from addin.claims.columns import HEADER_SCAN_ROWS, find_header_row
 from addin.claims.csvfile import NoHeaderError, read_text_table
 from addin.claims.sniff import NotTextError
-from addin.claims.table import RawTable, cell_text, table_from_columns, table_from_grid
+from addin.claims.table import (
+    RawTable,
+    TooWideError,
+    cell_text,
+    table_from_columns,
+    table_from_grid,
+)
 from addin.claims.xlsx import (
     NoClaimSheetError,
     SheetNotFoundError,
@@ -61,6 +67,20 @@ def read_table(
     Raises :class:`InputFileError` for everything a user can fix (and ``TypeError`` for a
     source type that is not supported at all).
     """
+    try:
+        return _read_any(source, sheet, column_map, source_name)
+    except TooWideError as exc:
+        raise InputFileError(
+            display_name(source, source_name), str(exc), line=exc.row
+        ) from None
+
+
+def _read_any(
+    source: Source,
+    sheet: str | int | None,
+    column_map: Mapping[str, object] | None,
+    source_name: str | None,
+) -> tuple[str, str | None, RawTable]:
     if isinstance(source, pd.DataFrame):
         name = source_name or "DataFrame"
         return name, None, _table_from_dataframe(source, column_map, name)
