@@ -43,13 +43,15 @@ def check(
     progress: bool | ProgressCallback = False,
     source_name: str | None = None,
     chunk_lines: int = CHUNK_LINES,
+    ignore_columns: Sequence[str] | None = None,
 ) -> CheckResult:
     """Check claims and return a :class:`~addin.findings.CheckResult`.
 
     Args:
         source: a path (.xlsx/.xlsm/.csv/.tsv/.txt), a DataFrame, a list of rows with a
             header row, or an already read :class:`addin.claims.ClaimsInput`.
-        sheet, column_map, date_default, source_name: passed to :func:`addin.claims.read_claims`.
+        sheet, column_map, date_default, source_name, ignore_columns: passed to
+            :func:`addin.claims.read_claims`.
         setting: ``practitioner`` (default), ``hospital`` or ``dme``; None = the config's
             ``[check] setting`` or practitioner.
         config: a TOML path, a parsed mapping or a :class:`RuleConfig` (severity overrides,
@@ -80,6 +82,7 @@ def check(
                 column_map=column_map,
                 date_default=date_default,
                 source_name=source_name,
+                ignore_columns=ignore_columns,
             )
             reporter("reading", 1, 1)
         warm.join()
