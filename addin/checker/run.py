@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from addin.claims.coverage import add_caveats
 from addin.codes import Setting
 from addin.findings import FINDING_COLUMNS, SEVERITY_RANK, CheckResult
 from addin.reference import schema
@@ -170,14 +171,9 @@ def run_rules(
         frames.append(_finish(raw, context))
         notes.extend(n for n in context.notes if n not in notes)
         del context
-    mapping = (meta or {}).get("column_mapping")
-    if (
-        mapping is not None
-        and "dx" not in mapping
-        and any(r.family == "diagnosis" for r, _ in rules)
-    ):
-        notes.append("no diagnosis column: missing diagnoses were not checked")
     findings = pd.concat(frames, ignore_index=True) if frames else _finish([], None)
+    # what the input's missing columns kept from being checked (reader notes say it too)
+    findings = add_caveats(findings, (meta or {}).get("column_mapping"))
     return _sort(findings), notes
 
 
