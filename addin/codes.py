@@ -20,6 +20,8 @@ from addin.errors import CptAddinError
 
 CODE_LENGTH = 5
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: Excel's serial 60 is 1900-02-29, a day that does not exist (the 1900 leap-year bug).
+EXCEL_FICTITIOUS_SERIAL = 60
 
 # ASCII only: ``\d`` and ``str.isdigit`` also accept full-width (``４３２３５``) and
 # Arabic-Indic (``٤٣٢٣٥``) digits, which no CMS table holds; patterns are used with fullmatch
@@ -225,6 +227,18 @@ def is_valid_modifier_format(mod: str) -> bool:
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y%m%d", "%m-%d-%Y", "%d-%b-%Y", "%b %d %Y")
 
 
+def excel_serial_date(number: float) -> dt.date:
+    """The date of an Excel (1900 date system) serial, 1 = 1900-01-01.
+
+    Raises ValueError for serial 60, Excel's fictitious 1900-02-29; serials below 60 are one
+    day later than the plain epoch count because of it.
+    """
+    whole = int(number)
+    if whole == EXCEL_FICTITIOUS_SERIAL:
+        raise ValueError("Excel serial 60 is 1900-02-29, a day that does not exist")
+    return EXCEL_EPOCH + dt.timedelta(days=whole + (1 if whole < EXCEL_FICTITIOUS_SERIAL else 0))
+
+
 def parse_date(value: object) -> dt.date | None:
     """Parse a date of service from an Excel serial, a datetime, or common text forms.
 
@@ -247,7 +261,7 @@ def parse_date(value: object) -> dt.date | None:
         if 19000101 <= number <= 29991231 and number.is_integer():
             return dt.datetime.strptime(str(int(number)), "%Y%m%d").date()
         if 1 <= number < 2958466:
-            return EXCEL_EPOCH + dt.timedelta(days=int(number))
+            return excel_serial_date(number)
         raise ValueError(f"{value!r} is not a date")
     text = str(value).strip()
     if not text:

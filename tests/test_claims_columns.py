@@ -178,3 +178,129 @@ def test_extra_header_colliding_with_line_column_is_suffixed():
 def test_map_of_code_column_not_found_is_named():
     with pytest.raises(InputFileError, match='column "Proc Code" \\(--map cpt=...\\).*"CPT"'):
         read_claims([["CPT", "DOS"], ["99213", "1/5/2026"]], column_map={"cpt": "Proc Code"})
+
+
+# -- unused headers: nothing ignored without a word ---------------------------------------
+
+TYPO_HEADER = ["Claim ID", "Patient ID", "NPI", "DOS", "CPT", "Modifers", "Units"]
+TYPO_ROWS = [
+    ["C1", "P1", "1234567890", "2024-05-01", "43497", "", "1"],
+    ["C1", "P1", "1234567890", "2024-05-01", "43235", "XS", "1"],
+]
+
+
+def test_header_close_to_a_field_stops_the_read_and_says_how_to_fix_it():
+    with pytest.raises(InputFileError) as info:
+        read_claims([TYPO_HEADER, *TYPO_ROWS], source_name="claims.csv")
+    assert info.value.line == 1
+    assert info.value.reason == (
+        "column 'Modifers' is not used — did you mean modifiers? "
+        "add --map modifiers=Modifers, or --ignore-column Modifers"
+    )
+
+
+def test_map_or_ignore_column_resolves_a_near_miss():
+    mapped = read_claims([TYPO_HEADER, *TYPO_ROWS], column_map={"modifiers": "Modifers"})
+    assert mapped.lines["modifiers"].tolist() == ["", "XS"]
+    ignored = read_claims([TYPO_HEADER, *TYPO_ROWS], ignore_columns=["Modifers"])
+    assert ignored.lines["modifiers"].tolist() == ["", ""]
+    assert ignored.lines["Modifers"].tolist() == ["", "XS"]  # carried as an extra column
+    with pytest.raises(InputFileError, match='--ignore-column "Nope": no column'):
+        read_claims([TYPO_HEADER, *TYPO_ROWS], ignore_columns=["Modifers", "Nope"])
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("Modifer", "modifiers"),
+        ("Modifer 2", "modifiers"),
+        ("Proceedure Code", "cpt"),
+        ("Date of Servcie", "dos"),
+        ("Diagnosis Cdoe", "dx"),
+        ("Place of Servise", "pos"),
+        ("Untis", "units"),
+        ("Patinet ID", "patient_id"),
+        ("Rendering Provdier NPI", "provider_npi"),
+    ],
+)
+def test_typos_of_every_field_are_caught(header, canonical):
+    base = {"cpt": ["Date"], "dos": ["Code"]}.get(canonical, ["CPT", "DOS"])
+    with pytest.raises(InputFileError) as info:
+        read_claims([[*base, header], ["99213", "2024-05-01", "x"][: len(base) + 1]])
+    assert f"did you mean {canonical}?" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Patient Name",
+        "Patient DOB",
+        "DOB",
+        "Charge",
+        "Charges",
+        "Billed Amount",
+        "Notes",
+        "Rendering Provider Name",
+        "Referring NPI",
+        "Ordering NPI",
+        "Service Date To",
+        "Date of Service To",
+        "To Date",
+        "Provider Name",
+        "Payer",
+        "Payer ID",
+        "Claim Status",
+        "Member Name",
+        "Procedure Description",
+        "Diagnosis Description",
+        "Units Paid",
+        "Revenue Code",
+        "Rate",
+        "Data",
+        "Gender",
+        "Insurance",
+        "Paid",
+        "Balance",
+    ],
+)
+def test_common_extra_columns_pass(header):
+    result = read_claims([["CPT", "DOS", header], ["99213", "2024-05-01", "x"]])
+    assert result.lines[header].tolist() == ["x"]
+
+
+def test_near_miss_of_a_field_already_filled_is_a_note():
+    result = read_claims(
+        [["CPT", "DOS", "Patient ID", "Patinet ID"], ["99213", "2024-05-01", "P1", "P1"]]
+    )
+    assert any(
+        '"Patinet ID" is not used' in n and '"Patient ID"' in n for n in result.meta["notes"]
+    )
+
+
+def test_alias_left_out_by_map_is_said():
+    result = read_claims(
+        [["CPT", "Proc Code", "DOS"], ["99213", "99214", "2024-05-01"]],
+        column_map={"cpt": "Proc Code"},
+    )
+    assert result.lines["cpt"].tolist() == ["99214"]
+    assert any('"CPT" looks like cpt but --map cpt names "Proc Code"' in n for n in result.notes)
+
+
+def test_near_miss_check_is_cheap_on_a_very_wide_header():
+    headers = ["CPT", "DOS"] + [f"Header number {i}" for i in range(3_000)]
+    mapping = map_columns(headers)
+    assert mapping.sources["cpt"] == [0] and len(mapping.extras) == 3_000
+
+
+def test_cli_near_miss_exit_2_and_ignore_column(tmp_path, capsys):
+    from addin.cli import main
+
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "\n".join(",".join(r) for r in [TYPO_HEADER, *TYPO_ROWS]) + "\n", encoding="utf-8"
+    )
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "column 'Modifers' is not used — did you mean modifiers?" in err
+    assert "Traceback" not in err
+    assert main(["check", str(path), "--ignore-column", "Modifers", "--quiet"]) in (0, 1)

@@ -237,3 +237,165 @@ def test_old_mac_line_endings(tmp_path):
     path.write_bytes(b"CPT,DOS\r99213,1/5/2026\r99214,1/6/2026\r")
     result = read_claims(path)
     assert result.lines["row"].tolist() == [2, 3]
+
+
+# -- mixed encodings: line by line ------------------------------------------------------
+
+MIXED_HEADER = b"Claim ID,Patient ID,NPI,Date of Service,CPT,Units\r\n"
+
+
+def _mixed_file(path: Path, lines: list[tuple[str, str]], prefix: bytes = b"") -> Path:
+    """Each line ``(text, encoding)``: the file mixes UTF-8 and Windows-1252 lines."""
+    path.write_bytes(prefix + MIXED_HEADER + b"".join(t.encode(e) + b"\r\n" for t, e in lines))
+    return path
+
+
+def test_mixed_utf8_and_windows_1252_lines_decode_line_by_line(tmp_path):
+    path = _mixed_file(
+        tmp_path / "mixed.csv",
+        [
+            ("C1,José Núñez,1234567890,2024-05-01,43497,1", "utf-8"),
+            ("C1,José Núñez,1234567890,2024-05-01,43235,1", "cp1252"),
+            ("C2,Zoë Œuvre,1234567890,2024-05-01,99213,1", "utf-8"),
+            ("C3,Müller,1234567890,2024-05-01,99213,1", "cp1252"),
+        ],
+    )
+    result = read_claims(path)
+    result.verify()
+    patients = result.lines["patient_id"].tolist()
+    assert patients == ["José Núñez", "José Núñez", "Zoë Œuvre", "Müller"]
+    assert result.meta["encoding"] == "utf-8+windows-1252"
+    note = next(n for n in result.meta["notes"] if "Windows-1252" in n)
+    assert "2 rows" in note and "rows 3, 5" in note
+
+
+def test_mixed_encoding_does_not_split_a_patient_and_miss_a_ptp_pair(tmp_path):
+    from addin.checker import check
+
+    path = _mixed_file(
+        tmp_path / "mixed.csv",
+        [
+            ("C1,José Núñez,1234567890,2024-05-01,43497,1", "utf-8"),
+            ("C1,José Núñez,1234567890,2024-05-01,43235,1", "cp1252"),
+        ],
+    )
+    result = check(path)
+    assert "PTP001" in set(result.findings["rule_id"])
+    assert result.exit_code == 1
+
+
+def test_mixed_encoding_with_utf8_bom_and_sep_line(tmp_path):
+    path = _mixed_file(
+        tmp_path / "bom.csv",
+        [
+            ("C1,Zoë,1234567890,2024-05-01,99213,1", "utf-8"),
+            ("C2,Müller,1234567890,2024-05-01,99213,1", "cp1252"),
+        ],
+        prefix=codecs.BOM_UTF8 + b"sep=,\r\n",
+    )
+    result = read_claims(path)
+    assert result.lines["patient_id"].tolist() == ["Zoë", "Müller"]
+    assert result.lines["row"].tolist() == [2, 3]
+    assert any("1 row not valid UTF-8" in n and "row 3)" in n for n in result.meta["notes"])
+
+
+def test_mixed_encoding_note_lists_the_first_rows_and_counts_all(tmp_path):
+    lines = [("C0,Zoë,1,2024-05-01,99213,1", "utf-8")] + [
+        (f"C{i},Müller,1,2024-05-01,99213,1", "cp1252") for i in range(1, 31)
+    ]
+    result = read_claims(_mixed_file(tmp_path / "many.csv", lines))
+    assert result.lines["patient_id"].tolist() == ["Zoë"] + ["Müller"] * 30
+    note = next(n for n in result.meta["notes"] if "Windows-1252" in n)
+    assert note.startswith("30 rows") and "rows 3, 4," in note and "and 10 more" in note
+
+
+def test_plain_windows_1252_file_is_not_listed_line_by_line(tmp_path):
+    lines = [(f"C{i},Müller,1,2024-05-01,99213,1", "cp1252") for i in range(5)]
+    result = read_claims(_mixed_file(tmp_path / "ansi.csv", lines))
+    assert result.meta["encoding"] == "windows-1252"
+    assert result.lines["patient_id"].tolist() == ["Müller"] * 5
+    assert "read as windows-1252 text" in result.meta["notes"]
+
+
+# -- hostile shapes: absurd widths, huge cells (generated here, never committed) ---------
+
+CLAIM_HEAD = "CPT,Date of Service"
+
+
+def test_header_wider_than_excel_is_refused_up_front(tmp_path):
+    path = tmp_path / "wide.csv"
+    extra = ",".join(f"h{i}" for i in range(30_000))
+    path.write_text(f"{CLAIM_HEAD},{extra}\n99213,2024-05-01\n", encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 1 and "30,002 columns" in info.value.reason
+    assert "16,384" in info.value.reason
+
+
+def test_row_of_a_million_cells_is_refused_with_its_row(tmp_path):
+    path = tmp_path / "million.csv"
+    path.write_text(
+        f"{CLAIM_HEAD}\n99213,2024-05-01\n99213,2024-05-01," + ",".join(["x"] * 1_000_000) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 3 and "16,384" in info.value.reason
+    assert "at least" in info.value.reason  # the sample stops inside that row
+
+
+def test_too_wide_row_after_the_sample_is_refused_with_its_row(tmp_path):
+    body = "99213,2024-05-01\n" * 20_000  # 340 KB: the wide row is past the sniffed sample
+    path = tmp_path / "late.csv"
+    path.write_text(
+        f"{CLAIM_HEAD}\n{body}99213,2024-05-01," + ",".join(["x"] * 20_000) + "\n" + body,
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 20_002 and "20,002 columns" in info.value.reason
+
+
+def test_one_wide_ragged_row_may_not_blow_up_a_small_file(tmp_path):
+    """16,000 values on one row of a 60 KB file would pad 1,000 rows to 16,000 columns."""
+    body = "99213,2024-05-01\n" * 1_000
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        f"{CLAIM_HEAD}\n{body}99213,2024-05-01," + ",".join(["x"] * 16_000) + "\n", "utf-8"
+    )
+    with pytest.raises(InputFileError) as info:
+        read_claims(path)
+    assert info.value.line == 1_002
+
+
+def test_ragged_rows_are_still_padded(tmp_path):
+    body = "99213,2024-05-01\n" * 20_000
+    path = tmp_path / "ragged.csv"
+    path.write_text(f"{CLAIM_HEAD}\n{body}99214,2024-05-01,x,y\n", encoding="utf-8")
+    result = read_claims(path)
+    result.verify()
+    assert result.meta["rows_read"] == 20_001
+    assert result.lines.iloc[-1][["Column C", "Column D"]].tolist() == ["x", "y"]
+
+
+def test_grid_wider_than_excel_is_refused():
+    with pytest.raises(InputFileError) as info:
+        read_claims([["CPT", "DOS"] + [f"h{i}" for i in range(16_383)], ["99213", "2024-05-01"]])
+    assert info.value.line == 1 and "16,385 columns" in info.value.reason
+
+
+@pytest.mark.parametrize("megabytes", [8, 20])
+@pytest.mark.parametrize("quoted", [False, True])
+def test_huge_cell_is_read_whole(tmp_path, megabytes, quoted):
+    """A cell longer than pyarrow's block used to fail with "straddling object"."""
+    rows = "".join(f"99213,2024-05-01,n{i}\n" for i in range(500))
+    big = "a" * (megabytes << 20)
+    cell = f'"{big}"' if quoted else big
+    path = tmp_path / "big.csv"
+    path.write_text(f"{CLAIM_HEAD},Notes\n{rows}99214,2024-05-01,{cell}\n{rows}", "utf-8")
+    result = read_claims(path)
+    result.verify()
+    assert result.meta["rows_read"] == 1_001
+    line = result.lines.iloc[500]
+    assert line["cpt"] == "99214" and len(line["Notes"]) == len(big)
+    assert result.lines.iloc[-1]["Notes"] == "n499"

@@ -81,6 +81,26 @@ def test_unreadable_dates_say_why(value, problem):
     assert np.isnat(result.values[0])
 
 
+@pytest.mark.parametrize("value", [60, 60.0, "60", 60.5])
+def test_excel_serial_60_is_not_a_date(value):
+    """Serial 60 is Excel's fictitious 1900-02-29: refused, not read as 1900-02-28."""
+    result = date_column(pd.Series([value], dtype=object))
+    assert np.isnat(result.values[0])
+    assert "1900-02-29" in result.problems[0] and "does not exist" in result.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("serial", "day"),
+    [(1, dt.date(1900, 1, 1)), (59, dt.date(1900, 2, 28)), (61, dt.date(1900, 3, 1))],
+)
+def test_excel_serials_around_the_1900_leap_bug(serial, day):
+    from addin.codes import excel_serial_date, parse_date
+
+    assert excel_serial_date(serial) == day == parse_date(serial)
+    with pytest.raises(ValueError, match="1900-02-29"):
+        parse_date(60)
+
+
 @pytest.mark.parametrize("value", [None, "", "   ", float("nan"), pd.NaT])
 def test_empty_dates_are_empty_not_bad(value):
     result = date_column(pd.Series([value], dtype=object))
@@ -221,3 +241,14 @@ def test_cell_text_and_headers():
     assert column_letter(0) == "A" and column_letter(25) == "Z" and column_letter(27) == "AB"
     names, notes = unique_names(["A", "", "A", "B", "A"])
     assert names == ["A", "Column B", "A.1", "B", "A.2"] and notes
+
+
+def test_serial_60_row_is_rejected_with_row_and_column():
+    from addin.claims import read_claims
+
+    claims = read_claims([["CPT", "DOS"], ["99213", 60], ["99213", 46027]])
+    claims.verify()
+    assert claims.lines["row"].tolist() == [3]
+    rejected = claims.rejected.iloc[0]
+    assert (rejected["row"], rejected["column"]) == (2, "DOS")
+    assert "1900-02-29" in rejected["reason"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -178,8 +179,10 @@ def test_csv_reads_like_the_same_cells_in_memory(rows, delimiter, encoding):
     data = buffer.getvalue().encode(encoding)
     if encoding == "cp1252":
         # cp1252 bytes that also happen to be valid UTF-8 (e.g. "Â\xa0") are read as UTF-8,
-        # as every encoding sniffer must; real cp1252 text does not look like that.
-        assume(not _is_utf8(data) or data.decode("utf-8") == buffer.getvalue())
+        # as every encoding sniffer must; real cp1252 text does not look like that. Mixed
+        # files are decoded line by line, so this holds for each line, not only the file.
+        lines = re.split(rb"[\r\n]", data)
+        assume(not any(_is_utf8(line) and not line.isascii() for line in lines))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "claims.csv"
         path.write_bytes(data)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from addin.claims.coverage import add_caveats
 from addin.codes import Setting
 from addin.findings import FINDING_COLUMNS, SEVERITY_RANK, CheckResult
 from addin.reference import schema
@@ -43,13 +44,15 @@ def check(
     progress: bool | ProgressCallback = False,
     source_name: str | None = None,
     chunk_lines: int = CHUNK_LINES,
+    ignore_columns: Sequence[str] | None = None,
 ) -> CheckResult:
     """Check claims and return a :class:`~addin.findings.CheckResult`.
 
     Args:
         source: a path (.xlsx/.xlsm/.csv/.tsv/.txt), a DataFrame, a list of rows with a
             header row, or an already read :class:`addin.claims.ClaimsInput`.
-        sheet, column_map, date_default, source_name: passed to :func:`addin.claims.read_claims`.
+        sheet, column_map, date_default, source_name, ignore_columns: passed to
+            :func:`addin.claims.read_claims`.
         setting: ``practitioner`` (default), ``hospital`` or ``dme``; None = the config's
             ``[check] setting`` or practitioner.
         config: a TOML path, a parsed mapping or a :class:`RuleConfig` (severity overrides,
@@ -80,6 +83,7 @@ def check(
                 column_map=column_map,
                 date_default=date_default,
                 source_name=source_name,
+                ignore_columns=ignore_columns,
             )
             reporter("reading", 1, 1)
         warm.join()
@@ -169,14 +173,9 @@ def run_rules(
         frames.append(_finish(raw, context))
         notes.extend(n for n in context.notes if n not in notes)
         del context
-    mapping = (meta or {}).get("column_mapping")
-    if (
-        mapping is not None
-        and "dx" not in mapping
-        and any(r.family == "diagnosis" for r, _ in rules)
-    ):
-        notes.append("no diagnosis column: missing diagnoses were not checked")
     findings = pd.concat(frames, ignore_index=True) if frames else _finish([], None)
+    # what the input's missing columns kept from being checked (reader notes say it too)
+    findings = add_caveats(findings, (meta or {}).get("column_mapping"))
     return _sort(findings), notes
 
 

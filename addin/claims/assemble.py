@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from addin.claims.columns import ColumnMapping
+from addin.claims.coverage import missing_column_notes
 from addin.claims.model import LINE_COLUMNS, MULTI_COLUMNS, REJECTED_COLUMNS, ClaimsInput
 from addin.claims.normalize import (
     Coded,
@@ -81,12 +82,14 @@ def assemble(
         raw = raw.rename(columns={"row": "row_input"})
     raw.insert(0, "row", fields.rows)
 
+    column_mapping = _column_mapping(table, mapping)
+    fields.notes.extend(missing_column_notes(column_mapping))
     meta: dict[str, Any] = {
         "file": name,
         "sha256": sha256,
         "sheet": table.sheet,
         "header_row": table.header_row,
-        "column_mapping": _column_mapping(table, mapping),
+        "column_mapping": column_mapping,
         "rows_read": fields.n,
         "rows_checked": len(lines),
         "rows_rejected": len(rejected),
@@ -152,7 +155,10 @@ class _Fields:
                 self.out["patient_id"] = self.out["patient_id"].where(~empty, self.out["claim_id"])
                 self.notes.append(f"{_lines(empty.sum())} without a patient id: claim id used")
         if "provider_npi" not in self.src:
-            self.notes.append("no provider NPI column: all lines are treated as one provider")
+            self.notes.append(
+                "no provider NPI column: all lines are treated as one provider (PTP, MUE, "
+                "add-on and duplicate checks group lines per patient and date only)"
+            )
 
     def code(self) -> None:
         cpt = code_column(self.column("cpt"))
@@ -190,7 +196,7 @@ class _Fields:
     def units(self) -> None:
         if "units" not in self.src:
             self.out["units"] = np.ones(self.n, dtype=np.int64)
-            self.notes.append("no units column: 1 unit per line")
+            self.notes.append("no units column: 1 unit per line assumed (MUE checks too)")
             return
         units = units_column(self.column("units"))
         self.out["units"] = units.values

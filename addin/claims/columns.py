@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from addin.claims.model import CANONICAL_COLUMNS, MULTI_COLUMNS
-from addin.claims.table import cell_text
+from addin.claims.nearmiss import NearMiss, NearMissIndex
+from addin.claims.table import MAX_COLUMNS, cell_text
 
 #: How many rows from the top are searched for the header row (title rows may sit above it).
 HEADER_SCAN_ROWS = 30
@@ -181,6 +182,42 @@ for _canonical, _aliases in ALIASES.items():
         _ALIAS_INDEX.setdefault(header_key(_alias), (_canonical, _priority))
 
 
+_NEAR_MISSES = NearMissIndex(
+    {canonical: [header_key(a) for a in aliases] for canonical, aliases in ALIASES.items()}
+)
+_NEAR_MISSES_NUMBERED = NearMissIndex(
+    {c: [header_key(a) for a in aliases] for c, aliases in ALIASES.items() if c in MULTI_COLUMNS}
+)
+_TRAILING_NUMBER_RE = re.compile(r"\d{1,2}$")
+
+
+def near_miss(position: int, text: str) -> NearMiss | None:
+    """The claim field an unused header ``text`` looks like a typo of (``Modifers``), or None.
+
+    A numbered header (``Modifer 2``) is compared without its number against the fields that
+    take numbered columns (modifiers, dx).
+    """
+    key = header_key(text)
+    hit = _NEAR_MISSES.closest(key)
+    if hit is None:
+        stripped = _TRAILING_NUMBER_RE.sub("", key)
+        if stripped != key:
+            hit = _NEAR_MISSES_NUMBERED.closest(stripped)
+    return None if hit is None else NearMiss(position, text, hit[0], hit[1])
+
+
+def typo_hint(headers: Sequence[str]) -> str:
+    """For a "no code column" message: ``; column 'Proceedure Code' ... did you mean cpt? ...``
+    when a header looks like a typo of the code column, else ``""``."""
+    for position, text in enumerate(headers[: MAX_COLUMNS + 1]):
+        text = cell_text(text)
+        if text and match_header(text) is None:
+            miss = near_miss(position, text)
+            if miss is not None and miss.canonical == "cpt":
+                return "; " + _near_miss_text(miss)
+    return ""
+
+
 def match_header(text: object) -> tuple[str, int] | None:
     """The canonical column a header names and its alias priority (lower is better)."""
     key = header_key(text)
@@ -214,7 +251,7 @@ def row_fields(cells: Sequence[object], column_map: Mapping[str, object] | None 
     """The canonical fields a candidate header row names (aliases and ``--map`` headers)."""
     requested = _requested_headers(column_map)
     found: set[str] = set()
-    for cell in cells:
+    for cell in cells[: MAX_COLUMNS + 1]:  # a wider row is refused anyway: bound the work
         if not isinstance(cell, str):
             continue
         text = cell.strip()
@@ -261,15 +298,38 @@ class ColumnMapping:
             fields; several, left to right, for ``modifiers`` and ``dx``).
         extras: positions of the columns that feed no field (carried through untouched).
         notes: choices the user should know about.
+        ignored: positions the user asked to ignore (``--ignore-column``; also in ``extras``).
     """
 
     sources: dict[str, list[int]] = field(default_factory=dict)
     extras: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    ignored: list[int] = field(default_factory=list)
 
 
 class MappingError(ValueError):
     """``--map`` names an unknown field or a header the file does not have."""
+
+
+class UnusedColumnError(MappingError):
+    """Unused headers look like a typo of a claim field; ``misses`` says which and of what."""
+
+    def __init__(self, misses: list[NearMiss]) -> None:
+        self.misses = misses
+        super().__init__("; ".join(_near_miss_text(m) for m in misses))
+
+
+def _arg(text: str) -> str:
+    """A header as a command-line argument (quoted when it has spaces or quotes)."""
+    return text if re.fullmatch(r"[\w./#-]+", text) else '"' + text.replace('"', '\\"') + '"'
+
+
+def _near_miss_text(miss: NearMiss) -> str:
+    return (
+        f"column '{miss.header}' is not used — did you mean {miss.canonical}? "
+        f"add --map {miss.canonical}={_arg(miss.header)}, "
+        f"or --ignore-column {_arg(miss.header)}"
+    )
 
 
 def validate_column_map(column_map: Mapping[str, object] | None) -> None:
@@ -289,19 +349,43 @@ def validate_column_map(column_map: Mapping[str, object] | None) -> None:
             )
 
 
+def _ignored_positions(texts: list[str], ignore: Sequence[str] | None) -> list[int]:
+    """Positions of the ``--ignore-column`` headers; :class:`MappingError` for one not found."""
+    out: list[int] = []
+    for wanted in ignore or ():
+        if not isinstance(wanted, str) or not wanted.strip():
+            raise MappingError("--ignore-column needs a header name")
+        exact = [j for j, t in enumerate(texts) if t == wanted.strip()]
+        hits = exact or [j for j, t in enumerate(texts) if _matches_requested(t, wanted)]
+        if not hits:
+            raise MappingError(f'--ignore-column "{wanted}": no column "{wanted}" in the header row')
+        out.extend(j for j in hits if j not in out)
+    return sorted(out)
+
+
 def map_columns(
-    headers: Sequence[str], column_map: Mapping[str, object] | None = None
+    headers: Sequence[str],
+    column_map: Mapping[str, object] | None = None,
+    ignore: Sequence[str] | None = None,
 ) -> ColumnMapping:
     """Decide which input column feeds which canonical field.
 
     ``column_map`` (canonical -> header or list of headers, from ``--map``) wins over aliases;
     a mapped header that is not in ``headers`` raises :class:`MappingError` naming it.
+    ``ignore`` (``--ignore-column``) names headers that feed no field and raise no alarm.
+
+    Nothing is left out without a word: a header that an alias names but that is not used
+    (another column feeds that field) gets a note, and an unused header that looks like a
+    typo of a field (:func:`near_miss`) raises :class:`UnusedColumnError` when that field has
+    no column yet (or takes several), else gets a note.
     """
     validate_column_map(column_map)
     requested = _requested_headers(column_map)
     texts = [h.strip() for h in headers]
     result = ColumnMapping()
-    taken: set[int] = set()
+    ignored = _ignored_positions(texts, ignore)
+    result.ignored = ignored
+    taken: set[int] = set(ignored)
     for canonical, wanted_list in requested.items():
         positions: list[int] = []
         for wanted in wanted_list:
@@ -325,7 +409,14 @@ def map_columns(
         if j in taken:
             continue
         hit = match_header(text)
-        if hit is None or hit[0] in requested:
+        if hit is None:
+            continue
+        if hit[0] in requested:
+            result.notes.append(
+                f'column "{text}" looks like {hit[0]} but --map {hit[0]} names '
+                + ", ".join(f'"{w}"' for w in requested[hit[0]])
+                + f': "{text}" kept as an extra column'
+            )
             continue
         candidates.setdefault(hit[0], []).append((hit[1], j))
 
@@ -348,4 +439,29 @@ def map_columns(
             )
     used = {j for positions in result.sources.values() for j in positions}
     result.extras = [j for j in range(len(texts)) if j not in used]
+    _check_unused(texts, result)
     return result
+
+
+def _check_unused(texts: list[str], result: ColumnMapping) -> None:
+    """Raise :class:`UnusedColumnError` (or note) for unused headers that look like typos."""
+    ignored = set(result.ignored)
+    misses: list[NearMiss] = []
+    seen: set[str] = set()
+    for j in result.extras:
+        if j in ignored or not texts[j] or texts[j] in seen:
+            continue
+        seen.add(texts[j])
+        miss = near_miss(j, texts[j])
+        if miss is None:
+            continue
+        if miss.canonical in result.sources and miss.canonical not in MULTI_COLUMNS:
+            source = texts[result.sources[miss.canonical][0]]
+            result.notes.append(
+                f'column "{miss.header}" is not used: it looks like {miss.canonical}, which '
+                f'comes from "{source}" (--ignore-column silences this note)'
+            )
+        else:
+            misses.append(miss)
+    if misses:
+        raise UnusedColumnError(misses)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from addin.claims.table import cell_text
-from addin.codes import EXCEL_EPOCH, normalize_code, parse_date, split_modifiers
+from addin.codes import excel_serial_date, normalize_code, parse_date, split_modifiers
 
 #: Largest Excel date serial (9999-12-31).
 MAX_EXCEL_SERIAL = 2958465
@@ -52,6 +52,8 @@ _VECTOR_DATE_FORMATS: tuple[tuple[str, str], ...] = (
     (r"\d{1,2}/\d{1,2}/\d{2}", "%m/%d/%y"),
     (r"\d{8}", "%Y%m%d"),
 )
+#: Why Excel serial 60 is refused as a date.
+_FICTITIOUS_DAY = "is Excel's date 1900-02-29 (serial 60), a day that does not exist"
 _NS_MIN = pd.Timestamp.min.ceil("D")
 _NS_MAX = pd.Timestamp.max.floor("D")
 
@@ -329,7 +331,10 @@ def _checked_stamp(stamp: object, text: str) -> tuple[np.datetime64, str | None,
 def _date_from_serial(number: float, text: str) -> tuple[np.datetime64, str | None, bool]:
     if not math.isfinite(number) or not 1 <= number <= MAX_EXCEL_SERIAL:
         return np.datetime64("NaT", "ns"), "is not a date", False
-    day = EXCEL_EPOCH + dt.timedelta(days=int(number))
+    try:
+        day = excel_serial_date(number)
+    except ValueError:
+        return np.datetime64("NaT", "ns"), _FICTITIOUS_DAY, False
     return _checked_stamp(pd.Timestamp(day), text)
 
 

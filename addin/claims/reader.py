@@ -18,7 +18,12 @@ import time
 from collections.abc import Mapping, Sequence
 
 from addin.claims.assemble import assemble
-from addin.claims.columns import MappingError, map_columns, validate_column_map
+from addin.claims.columns import (
+    MappingError,
+    UnusedColumnError,
+    map_columns,
+    validate_column_map,
+)
 from addin.claims.model import ClaimsInput
 from addin.claims.sources import Source, as_date, display_name, headers_list, read_table
 from addin.errors import InputFileError
@@ -32,6 +37,7 @@ def read_claims(
     column_map: Mapping[str, str | Sequence[str]] | None = None,
     date_default: dt.date | None = None,
     source_name: str | None = None,
+    ignore_columns: Sequence[str] | None = None,
 ) -> ClaimsInput:
     """Read a claims spreadsheet into one normalised table.
 
@@ -45,6 +51,8 @@ def read_claims(
         date_default: date of service for lines whose date cell is empty (or with no date
             column at all).
         source_name: display name for a DataFrame or list source.
+        ignore_columns: headers that feed no field and raise no alarm (``--ignore-column``):
+            an unused header close to a field name (``Modifers``) otherwise stops the read.
 
     Returns:
         :class:`ClaimsInput` (see its docstring for the columns and meta keys).
@@ -52,7 +60,9 @@ def read_claims(
     Raises:
         InputFileError: unknown extension, unreadable or unsafe file, no sheet or header with a
             code column (the message lists the headers found), a ``--map`` header not found, or
-            no date column and no ``date_default``.
+            no date column and no ``date_default``, an ``ignore_columns`` header not found, or
+            an unused header that looks like a typo of a field (the message says how to
+            ``--map`` or ``--ignore-column`` it).
     """
     started = time.perf_counter()
     try:
@@ -62,7 +72,9 @@ def read_claims(
     name, sha256, table = read_table(source, sheet, column_map, source_name)
     default = as_date(date_default, name)
     try:
-        mapping = map_columns(table.headers, column_map)
+        mapping = map_columns(table.headers, column_map, ignore_columns)
+    except UnusedColumnError as exc:
+        raise InputFileError(name, str(exc), line=table.header_row) from None
     except MappingError as exc:
         raise InputFileError(
             name, f"{exc}; headers found: {headers_list(table.headers)}", line=table.header_row

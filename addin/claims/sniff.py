@@ -2,8 +2,10 @@
 
 Encodings, in the order tried: a byte-order mark (UTF-8, UTF-16 LE/BE), UTF-16 without BOM
 (NUL bytes in every other position), strict UTF-8, then Windows-1252 (what Excel's
-"CSV (Comma delimited)" writes on US Windows). A result full of control characters is refused
-rather than read as garbage.
+"CSV (Comma delimited)" writes on US Windows). Files that mix the two (lines appended from
+another export) are decoded line by line: a line that is valid UTF-8 is read as UTF-8, the
+others as Windows-1252, and the lines that needed the fallback are named. A result full of
+control characters is refused rather than read as garbage.
 
 Delimiters: comma, semicolon, tab and pipe. The delimiter is chosen by trying each on the
 first records and keeping the one whose header row names the most claim fields.
@@ -41,13 +43,29 @@ class NotTextError(ValueError):
     """The bytes are not text in any encoding Excel writes (or are a workbook, not a CSV)."""
 
 
+#: ``DecodedText.encoding`` of a file whose lines are partly UTF-8, partly Windows-1252.
+MIXED_ENCODING = "utf-8+windows-1252"
+
+#: How many fallback lines :class:`DecodedText` lists (the count is always exact).
+FALLBACK_LINES_LISTED = 20
+
+_SURROGATES_RE = re.compile("[\udc80-\udcff]+")
+_UTF8_NON_ASCII_RE = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
 @dataclass(frozen=True)
 class DecodedText:
-    """A decoded text file: ``text`` (BOM removed) and the ``encoding`` that decoded it."""
+    """A decoded text file: ``text`` (BOM removed) and the ``encoding`` that decoded it.
+
+    For :data:`MIXED_ENCODING`, ``fallback_lines`` holds the 0-based indexes (in ``text``) of
+    the first lines read as Windows-1252 and ``fallback_count`` how many there were in all.
+    """
 
     text: str
     encoding: str
     had_bom: bool
+    fallback_lines: tuple[int, ...] = ()
+    fallback_count: int = 0
 
 
 def detect_binary(data: bytes) -> str | None:
@@ -71,6 +89,8 @@ def decode_text(data: bytes) -> DecodedText:
             try:
                 text = data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
+                if encoding == "utf-8":
+                    return _checked(_decode_by_line(data[len(bom) :], had_bom=True))
                 raise NotTextError(
                     f"starts with a {encoding} byte-order mark but is not valid {encoding} "
                     f"(byte {exc.start + len(bom)})"
@@ -86,8 +106,50 @@ def decode_text(data: bytes) -> DecodedText:
         return _checked(DecodedText(data.decode("utf-8"), "utf-8", False))
     except UnicodeDecodeError:
         pass
-    # cp1252 leaves five bytes undefined; they become U+FFFD and count as garbage.
-    return _checked(DecodedText(data.decode("cp1252", errors="replace"), "windows-1252", False))
+    return _checked(_decode_by_line(data, had_bom=False))
+
+
+def _decode_by_line(data: bytes, *, had_bom: bool) -> DecodedText:
+    """Bytes that are not valid UTF-8 as a whole: UTF-8 line by line, Windows-1252 elsewhere.
+
+    One pass decodes everything as UTF-8 with the invalid bytes kept as lone surrogates. When
+    no line holds a valid non-ASCII UTF-8 character the file is plain Windows-1252 (decoded in
+    one go); otherwise only the lines holding a surrogate are re-read as Windows-1252, so a
+    valid UTF-8 value is never turned into mojibake. cp1252 leaves five bytes undefined; they
+    become U+FFFD and count as garbage.
+    """
+    text = data.decode("utf-8", errors="surrogateescape")
+    if not _UTF8_NON_ASCII_RE.search(text):
+        return DecodedText(data.decode("cp1252", errors="replace"), "windows-1252", had_bom)
+    newline = "\n" if "\n" in text else "\r"
+    parts: list[str] = []
+    listed: list[int] = []
+    count = 0
+    done = 0  # text[:done] is in parts
+    line_number = 0  # 0-based index of the line that starts at ``done``
+    for match in _SURROGATES_RE.finditer(text):
+        position = match.start()
+        if position < done:
+            continue  # another bad stretch of a line already re-read
+        start = max(text.rfind("\n", done, position), text.rfind("\r", done, position)) + 1
+        start = max(start, done)
+        end = _line_end(text, match.end())
+        line_number += text.count(newline, done, start)
+        parts.append(text[done:start])
+        line = text[start:end].encode("utf-8", errors="surrogateescape")
+        parts.append(line.decode("cp1252", errors="replace"))
+        if len(listed) < FALLBACK_LINES_LISTED:
+            listed.append(line_number)
+        count += 1
+        done = end
+    parts.append(text[done:])
+    return DecodedText("".join(parts), MIXED_ENCODING, had_bom, tuple(listed), count)
+
+
+def _line_end(text: str, position: int) -> int:
+    """Offset of the line break ending the line at ``position`` (or the end of ``text``)."""
+    ends = [e for e in (text.find("\n", position), text.find("\r", position)) if e >= 0]
+    return min(ends) if ends else len(text)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

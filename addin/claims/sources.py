@@ -16,10 +16,16 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineError
 
-from addin.claims.columns import HEADER_SCAN_ROWS, find_header_row
+from addin.claims.columns import HEADER_SCAN_ROWS, find_header_row, typo_hint
 from addin.claims.csvfile import NoHeaderError, read_text_table
 from addin.claims.sniff import NotTextError
-from addin.claims.table import RawTable, cell_text, table_from_columns, table_from_grid
+from addin.claims.table import (
+    RawTable,
+    TooWideError,
+    cell_text,
+    table_from_columns,
+    table_from_grid,
+)
 from addin.claims.xlsx import (
     NoClaimSheetError,
     SheetNotFoundError,
@@ -61,6 +67,20 @@ def read_table(
     Raises :class:`InputFileError` for everything a user can fix (and ``TypeError`` for a
     source type that is not supported at all).
     """
+    try:
+        return _read_any(source, sheet, column_map, source_name)
+    except TooWideError as exc:
+        raise InputFileError(
+            display_name(source, source_name), str(exc), line=exc.row
+        ) from None
+
+
+def _read_any(
+    source: Source,
+    sheet: str | int | None,
+    column_map: Mapping[str, object] | None,
+    source_name: str | None,
+) -> tuple[str, str | None, RawTable]:
     if isinstance(source, pd.DataFrame):
         name = source_name or "DataFrame"
         return name, None, _table_from_dataframe(source, column_map, name)
@@ -74,7 +94,9 @@ def read_table(
         if index is None:
             first = [cell_text(c) for c in grid[0]] if grid else []
             raise InputFileError(
-                name, f"{_code_column_hint(column_map)}; headers found: {headers_list(first)}"
+                name,
+                f"{_code_column_hint(column_map)}; headers found: {headers_list(first)}"
+                + typo_hint(first),
             )
         return name, None, table_from_grid(grid, index)
     raise TypeError(f"read_claims cannot read a {type(source).__name__}")
@@ -104,7 +126,7 @@ def _read_path(
                 raise InputFileError(
                     where,
                     f"{_code_column_hint(column_map)} in the first rows; "
-                    f"headers found: {headers_list(exc.found)}",
+                    f"headers found: {headers_list(exc.found)}" + typo_hint(exc.found),
                 ) from None
             if sheet is not None:
                 table.notes.append("sheet ignored: a text file has no sheets")
@@ -124,7 +146,8 @@ def _read_path(
             raise InputFileError(
                 where,
                 f"no sheet with claim columns: {_code_column_hint(column_map)}; "
-                f"headers found: {found or 'none (empty workbook)'}",
+                f"headers found: {found or 'none (empty workbook)'}"
+                + typo_hint([c for cells in exc.found.values() for c in cells]),
             ) from None
         except CalamineError as exc:  # damaged, encrypted or not really a workbook
             raise InputFileError(where, f"could not be read as a workbook ({exc})") from None
@@ -155,7 +178,9 @@ def _table_from_dataframe(
     index = find_header_row(head, column_map)
     if index is None:
         raise InputFileError(
-            name, f"{_code_column_hint(column_map)}; headers found: {headers_list(headers)}"
+            name,
+            f"{_code_column_hint(column_map)}; headers found: {headers_list(headers)}"
+            + typo_hint(headers),
         )
     if index > 0:
         headers = [cell_text(c) for c in frame.iloc[index - 1].tolist()]

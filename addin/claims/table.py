@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+#: Widest row read: Excel's own limit (column XFD). A wider row is refused up front.
+MAX_COLUMNS = 16_384
+
+
+class TooWideError(ValueError):
+    """A row has more than :data:`MAX_COLUMNS` cells; ``row`` is its spreadsheet row number."""
+
+    def __init__(self, row: int | None, count: int, *, at_least: bool = False) -> None:
+        self.row = row
+        self.count = count
+        super().__init__(
+            f"{'at least ' if at_least else ''}{count:,} columns in one row: more than "
+            f"{MAX_COLUMNS:,} (Excel's limit) is refused (wrong delimiter, or not a claims file?)"
+        )
 
 
 @dataclass
@@ -116,12 +132,13 @@ def unique_names(
                 name = f"{base}.{counts[base]}"
         seen.add(name)
         names.append(name)
-    repeated = {h for h in headers if h and headers.count(h) > 1}
-    for header in sorted(repeated, key=headers.index):
-        notes.append(
-            f'duplicate header "{header}" appears {headers.count(header)} times: '
-            f"all kept (later copies suffixed .1, .2)"
-        )
+    counted = Counter(h for h in headers if h)  # in first-seen order
+    for header, times in counted.items():
+        if times > 1:
+            notes.append(
+                f'duplicate header "{header}" appears {times} times: '
+                f"all kept (later copies suffixed .1, .2)"
+            )
     return names, notes
 
 
@@ -175,7 +192,11 @@ def table_from_grid(
     """
     header_cells = list(grid[header_index])
     body = grid[header_index + 1 :]
-    width = max([len(header_cells)] + [len(r) for r in body])
+    lengths = [len(header_cells)] + [len(r) for r in body]
+    width = max(lengths)
+    if width > MAX_COLUMNS:
+        first = next(i for i, n in enumerate(lengths) if n > MAX_COLUMNS)
+        raise TooWideError(first_row_number + header_index + first, lengths[first])
     headers = [cell_text(c) for c in header_cells] + [""] * (width - len(header_cells))
     if body and all(len(r) == width for r in body):
         columns = [np.array(col, dtype=object) for col in zip(*body, strict=True)]
@@ -207,6 +228,8 @@ def _assemble(
     header_row: int,
     sheet: str | None,
 ) -> RawTable:
+    if len(headers) > MAX_COLUMNS:
+        raise TooWideError(header_row, len(headers))
     # Drop columns with no header and no value (Excel's trailing empty columns, ",,,").
     keep = [
         j
@@ -215,9 +238,11 @@ def _assemble(
     ]
     headers = [headers[j] for j in keep]
     names, notes = unique_names(headers, keep)
+    # arrays, not Series: no index alignment (one reindex per column made wide files slow)
     data = pd.DataFrame(
-        {name: _as_series(columns[j]) for name, j in zip(names, keep, strict=True)},
+        {name: _as_series(columns[j]).array for name, j in zip(names, keep, strict=True)},
         index=pd.RangeIndex(len(rows)),
+        copy=False,
     )
     if not names:
         data = pd.DataFrame(index=pd.RangeIndex(len(rows)))

@@ -63,6 +63,13 @@ def register(subparsers) -> None:
         "may be given several times)",
     )
     parser.add_argument(
+        "--ignore-column",
+        action="append",
+        default=[],
+        metavar='"Header"',
+        help="a column that is not a claim field, e.g. a header close to one (repeatable)",
+    )
+    parser.add_argument(
         "--setting",
         type=_setting,
         default=None,
@@ -122,6 +129,7 @@ def run_check(args: argparse.Namespace) -> int:
         input_path,
         sheet=_sheet(args.sheet),
         column_map=_column_map(args.map),
+        ignore_columns=args.ignore_column or None,
         setting=args.setting,
         date_default=args.date_default,
         config=args.config,
