@@ -21,6 +21,12 @@ from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator
 from addin.workbooks.safe_cells import CellMaker
 
 STATUS_HEADERS = ["Row", "Status", "Findings", "Messages"]
+#: Excel's last column is XFD, the 16,384th: a sheet with more columns is a corrupt file.
+EXCEL_MAX_COLUMNS = 16_384
+#: Input columns the Claims sheet can hold beside its status columns.
+MAX_INPUT_COLUMNS = EXCEL_MAX_COLUMNS - len(STATUS_HEADERS)
+#: How many left-out columns the report names (the count is always given).
+LEFT_OUT_NAMED = 20
 _NUMBER_TYPES = (int, float, np.int64, np.float64, np.int32, np.float32)
 STATUS_OK = "ok"
 STATUS_REJECTED = "rejected"
@@ -58,6 +64,33 @@ def claim_status(raw: pd.DataFrame, line_status: pd.DataFrame, rejected: pd.Data
     status["findings"] = count.to_numpy()
     status["messages"] = messages.to_numpy(dtype=object)
     return status.reset_index()
+
+
+def fit_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``raw`` cut to the input columns that fit on the Claims sheet, and the names left out.
+
+    The sheet holds :data:`STATUS_HEADERS` then the input columns; Excel stops at column
+    16,384 (XFD), so the first :data:`MAX_INPUT_COLUMNS` input columns are kept (``row`` is
+    not an input column). Nothing else is lost: every line was checked on all its columns.
+    """
+    positions = [i for i, c in enumerate(raw.columns) if c != "row"]
+    if len(positions) <= MAX_INPUT_COLUMNS:
+        return raw, []
+    keep = [i for i, c in enumerate(raw.columns) if c == "row"] + positions[:MAX_INPUT_COLUMNS]
+    left_out = [str(raw.columns[i]) for i in positions[MAX_INPUT_COLUMNS:]]
+    return raw.iloc[:, sorted(keep)], left_out
+
+
+def left_out_note(left_out: list[str]) -> str:
+    """The Summary's note on the input columns the Claims sheet could not hold."""
+    named = ", ".join(left_out[:LEFT_OUT_NAMED])
+    more = f" and {len(left_out) - LEFT_OUT_NAMED:,} more" if len(left_out) > LEFT_OUT_NAMED else ""
+    return (
+        f"The Claims sheet shows the first {MAX_INPUT_COLUMNS:,} input columns (Excel holds "
+        f"{EXCEL_MAX_COLUMNS:,} columns, {len(STATUS_HEADERS)} of them status columns); "
+        f"{len(left_out):,} input columns are left out of it: {named}{more}. "
+        "Every line was still checked."
+    )
 
 
 def _join_messages(value: object) -> object:
