@@ -268,7 +268,10 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
             temp = None
             _fsync_folder(folder)
         except OSError as exc:
-            raise OutputFileError(path, f"could not be written ({_describe(exc)}); nothing was replaced") from None
+            where = ""
+            if exc.filename and str(exc.filename) not in (str(temp), str(target), str(path)):
+                where = f" while writing {exc.filename}"  # e.g. a full temporary folder
+            raise OutputFileError(path, f"could not be written ({_describe(exc)}{where}); nothing was replaced") from None
         finally:
             if temp is not None:
                 with contextlib.suppress(OSError):
