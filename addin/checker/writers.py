@@ -69,12 +69,15 @@ def neutralise_formulas(table):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    triggers = pa.array(FORMULA_TRIGGERS)
     columns = []
     for field, column in zip(table.schema, table.columns, strict=True):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            hit = pc.match_substring_regex(column, _TRIGGER_PATTERN)
-            quoted = pc.binary_join_element_wise(pa.scalar("'", field.type), column, pa.scalar("", field.type))
-            column = pc.if_else(hit, quoted, column)
+            first = pc.utf8_slice_codeunits(column, 0, 1)
+            hit = pc.is_in(first, value_set=triggers.cast(first.type))
+            if pc.any(hit).as_py():  # most columns have none: leave them as they are
+                quoted = pc.binary_join_element_wise(pa.scalar("'", field.type), column, pa.scalar("", field.type))
+                column = pc.if_else(hit, quoted, column)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=table.schema)
 
