@@ -116,10 +116,6 @@ def check_output(
     path = Path(path)
     if not str(path) or path.name in ("", ".", ".."):
         raise OutputFileError(path, f"the {what} needs a file name, e.g. audit.xlsx")
-    if suffixes is not None:
-        allowed = tuple(s.lower() for s in suffixes)
-        if path.suffix.lower() not in allowed:
-            raise OutputFileError(path, f"the {what} must end in {' or '.join(allowed)}")
     target = resolve_target(path)
     try:
         info = os.stat(target)
@@ -131,11 +127,17 @@ def check_output(
         raise OutputFileError(path, f"cannot be written ({_describe(exc)})") from None
     if info is not None:
         if stat.S_ISDIR(info.st_mode):
-            raise OutputFileError(path, f"is a folder; give a file name, e.g. {path / ('audit' + (path.suffix or '.xlsx'))}")
+            example = path / ("findings" if what.startswith("findings") else "audit")
+            suffix = next(iter(suffixes or ()), "") or ".xlsx"
+            raise OutputFileError(path, f"is a folder; give a file name, e.g. {example.with_suffix(suffix)}")
         if not stat.S_ISREG(info.st_mode):
             raise OutputFileError(
                 path, f"is {_kind(info.st_mode)}; cpt-addin writes only regular files and never replaces a device, FIFO or socket"
             )
+    if suffixes is not None:
+        allowed = tuple(s.lower() for s in suffixes)
+        if path.suffix.lower() not in allowed:
+            raise OutputFileError(path, f"the {what} must end in {' or '.join(allowed)}")
     for source in inputs:
         if source is not None and str(source) and _same_file(path, Path(source)):
             raise OutputFileError(path, f"is the input file {source}: refusing to overwrite the input (choose another name)")

@@ -70,6 +70,8 @@ def test_output_that_is_a_folder(tmp_path, claims, capsys, no_check):
     code, err = run(["check", str(claims), "-o", str(folder)], capsys)
     assert code == 2 and str(folder) in err and "is a folder" in err
     code, err = run(["check", str(claims), "--findings", str(tmp_path)], capsys)
+    assert code == 2 and f"is a folder; give a file name, e.g. {tmp_path / 'findings.csv'}" in err
+    code, err = run(["check", str(claims), "--findings", str(tmp_path / "f.txt")], capsys)
     assert code == 2 and "must end in .csv or .json" in err
     (tmp_path / "f.csv").mkdir()
     code, err = run(["check", str(claims), "--findings", str(tmp_path / "f.csv")], capsys)
