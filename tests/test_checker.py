@@ -244,6 +244,7 @@ def test_partitions_by_patient_give_the_same_findings(tmp_path):
 
 
 def test_write_findings_csv_and_json(tmp_path, sample):
+    (tmp_path / "out").mkdir()  # missing folders are no longer created silently
     csv_path = write_findings(sample.findings, tmp_path / "out" / "f.csv")
     back = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     assert list(back.columns) == FINDING_COLUMNS

@@ -1,27 +1,28 @@
-"""Findings files: CSV or JSON, written atomically and never over the input file."""
+"""Findings files: CSV or JSON, written atomically and never over the input file.
+
+The CSV is made to be opened in Excel, so text cells that a spreadsheet would run as a
+formula are neutralised as OWASP's "CSV Injection" advice says: a text value that begins
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote in front
+(``=1+1`` is written ``'=1+1``; a code such as ``-1`` too). Numbers (``row``,
+``related_row``) are left alone. ``raw_csv=True`` (``cpt-addin check --raw-csv``) writes the
+text exactly as it is; JSON is always written as is (it is not a spreadsheet format).
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from addin.errors import InputFileError
 from addin.findings import FINDING_COLUMNS
+from addin.outputs import atomic_write, check_output
 
 FORMATS = (".csv", ".json")
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return a.resolve() == b.resolve()
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_PATTERN = "^[=+\\-@\t\r]"
+_NUMERIC_COLUMNS = ("row", "related_row")
 
 
 def findings_for_output(findings: pd.DataFrame) -> pd.DataFrame:
@@ -29,58 +30,81 @@ def findings_for_output(findings: pd.DataFrame) -> pd.DataFrame:
     out = findings.reindex(columns=FINDING_COLUMNS).copy()
     dos = pd.to_datetime(out["dos"], errors="coerce")
     out["dos"] = dos.dt.strftime("%Y-%m-%d").fillna("").astype(str)
-    for column in ("row", "related_row"):
+    for column in _NUMERIC_COLUMNS:
         out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
     return out
 
 
 def write_findings(
-    findings: pd.DataFrame, path: str | Path, *, input_path: str | Path | None = None
+    findings: pd.DataFrame,
+    path: str | Path,
+    *,
+    input_path: str | Path | None = None,
+    raw_csv: bool = False,
 ) -> Path:
-    """Write the findings to ``path`` (``.csv`` or ``.json``) atomically.
+    """Write the findings to ``path`` (``.csv`` or ``.json``) atomically; returns the path.
 
-    Raises :class:`~addin.errors.InputFileError` for another extension or when ``path`` is
-    the input file (a check never overwrites its input).
+    ``raw_csv``: write CSV text cells as they are (by default a cell that would start a
+    formula in Excel gets a leading ``'``; see the module docs).
+
+    Raises:
+        addin.outputs.OutputFileError: another extension, ``path`` is the input file (also
+            through a link), a folder, a device, or cannot be written (full disk ...).
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputFileError(str(path), "the findings file must end in .csv or .json")
-    if input_path is not None and _same_file(path, Path(input_path)):
-        raise InputFileError(str(path), "refusing to overwrite the input file with findings")
+    path = check_output(path, inputs=[input_path], suffixes=FORMATS, what="findings file")
     table = findings_for_output(findings)
-    directory = path.parent if str(path.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
-        if suffix == ".csv":
-            _write_csv(table, temp)
+    with atomic_write(path) as temp:
+        if path.suffix.lower() == ".csv":
+            _write_csv(table, temp, raw=raw_csv)
         else:
             _write_json(table, temp)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def neutralise_formulas(table):
+    """A pyarrow Table whose text columns have a ``'`` before values that start a formula.
+
+    Vectorised (pyarrow compute); nulls and the numeric columns are untouched.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    triggers = pa.array(FORMULA_TRIGGERS)
+    columns = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            first = pc.utf8_slice_codeunits(column, 0, 1)
+            hit = pc.is_in(first, value_set=triggers.cast(first.type))
+            if pc.any(hit).as_py():  # most columns have none: leave them as they are
+                quoted = pc.binary_join_element_wise(pa.scalar("'", field.type), column, pa.scalar("", field.type))
+                column = pc.if_else(hit, quoted, column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
+def _neutralise_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The pandas form of :func:`neutralise_formulas` (used without pyarrow)."""
+    out = table.copy()
+    for column in out.columns:
+        if column in _NUMERIC_COLUMNS:
+            continue
+        values = out[column]
+        text = values.where(values.isna(), values.astype(str))
+        hit = text.str.match(_TRIGGER_PATTERN, na=False)
+        out[column] = text.where(~hit, "'" + text)
+    return out
+
+
+def _write_csv(table: pd.DataFrame, path: Path, raw: bool = False) -> None:
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
-        table.to_csv(path, index=False, encoding="utf-8")
+        (table if raw else _neutralise_frame(table)).to_csv(path, index=False, encoding="utf-8")
         return
     arrow = pa.Table.from_pandas(table, preserve_index=False)
+    if not raw:
+        arrow = neutralise_formulas(arrow)
     pacsv.write_csv(arrow, str(path), write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from addin.codes import Setting, parse_date
-from addin.errors import InputFileError
 
 #: Inputs with more rows than this get a progress bar on a terminal.
 PROGRESS_MIN_BYTES = 2_000_000
@@ -50,6 +49,12 @@ def register(subparsers) -> None:
     parser.add_argument("input", help="claims file (.xlsx, .xlsm, .csv, .tsv, .txt)")
     parser.add_argument("--findings", metavar="FILE", help="write findings to FILE (.csv or .json)")
     parser.add_argument("-o", "--output", metavar="AUDIT.xlsx", help="write the audit workbook")
+    parser.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write findings CSV text as is (by default a cell starting with = + - @ tab or CR "
+        "gets a leading ' so Excel shows it as text, never runs it as a formula)",
+    )
     parser.add_argument(
         "--sheet", help="sheet name or 0-based index (default: the first with claims)"
     )
@@ -110,11 +115,7 @@ def run_check(args: argparse.Namespace) -> int:
     from addin.checker import check, write_findings
 
     input_path = Path(args.input)
-    for output in (args.findings, args.output):
-        if output and _same_path(Path(output), input_path):
-            raise InputFileError(output, "refusing to overwrite the input file")
-    if args.findings and Path(args.findings).suffix.lower() not in (".csv", ".json"):
-        raise InputFileError(args.findings, "the findings file must end in .csv or .json")
+    _check_outputs(args, input_path)  # before reading any claim: a bad output path fails now
     write_report = None
     if args.output:
         try:
@@ -137,7 +138,9 @@ def run_check(args: argparse.Namespace) -> int:
     )
     written = []
     if args.findings:
-        written.append(write_findings(result.findings, args.findings, input_path=input_path))
+        written.append(
+            write_findings(result.findings, args.findings, input_path=input_path, raw_csv=args.raw_csv)
+        )
     if args.output and write_report is not None:
         write_report(result, args.output)
         written.append(Path(args.output))
@@ -146,11 +149,15 @@ def run_check(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _same_path(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
+def _check_outputs(args: argparse.Namespace, input_path: Path) -> None:
+    """Refuse output paths that cannot or must not be written (exit 2), before the check runs."""
+    from addin.outputs import check_output
+
+    if args.findings:
+        check_output(args.findings, inputs=[input_path], others=[args.output],
+                     suffixes=(".csv", ".json"), what="findings file")
+    if args.output:
+        check_output(args.output, inputs=[input_path], suffixes=(".xlsx",), what="audit workbook")
 
 
 def _size(path: Path) -> int:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from addin.errors import CptAddinError
+from addin.outputs import atomic_write, check_output
 
 UDF_MODULE = "addin.udfs"
 UDF_MODULES_KEY = "UDF MODULES"
@@ -149,17 +150,15 @@ def write_config_file(path: Path, wanted: dict[str, str]) -> list[str]:
         if '"' in value or "\n" in value:
             raise CptAddinError(f"{key} cannot contain a double quote or a line break: {value}")
     pairs, changes = merge(read_config_file(path), wanted)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # the xlwings folder (~/.xlwings) is created as xlwings itself does
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CptAddinError(f"{path}: cannot be written: the folder {path.parent} cannot be created ({exc.strerror})") from None
+    check_output(path, what="xlwings configuration")
     text = "".join(f'"{key}","{value}"\n' for key, value in pairs)
-    handle, temp = tempfile.mkstemp(prefix=".xlwings.conf.", dir=path.parent)
-    try:
-        # text mode: "\n" becomes CRLF on Windows, as in the files xlwings writes there
-        with os.fdopen(handle, "w", encoding=_config_encoding()) as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    # text mode: "\n" becomes CRLF on Windows, as in the files xlwings writes there
+    with atomic_write(path) as temp, open(temp, "w", encoding=_config_encoding()) as out:
+        out.write(text)
     return changes
 
 
@@ -183,6 +182,7 @@ def write_workbook_config(workbook: Path, wanted: dict[str, str], output: Path |
         raise CptAddinError(f"{target}: the copy must not overwrite the input workbook")
     if target.suffix.lower() != workbook.suffix.lower():
         raise CptAddinError(f"{target}: keep the input's extension ({workbook.suffix})")
+    check_output(target, inputs=[workbook], what="workbook copy")  # hard links, devices, folders
     try:
         book = load_workbook(workbook, keep_vba=workbook.suffix.lower() == ".xlsm")
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear message
@@ -202,14 +202,8 @@ def write_workbook_config(workbook: Path, wanted: dict[str, str], output: Path |
         for cell in sheet[sheet.max_row]:
             cell.data_type = "s"
     sheet.sheet_state = "hidden" if len(book.sheetnames) > 1 else "visible"
-    handle, temp = tempfile.mkstemp(prefix=".cpt-addin-", suffix=target.suffix, dir=target.parent)
-    os.close(handle)
-    try:
+    with atomic_write(target) as temp:
         book.save(temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return target, changes
 
 

@@ -17,12 +17,17 @@ import pandas as pd
 from openpyxl import Workbook
 
 from addin import __version__
-from addin.errors import CptAddinError
 from addin.findings import CheckResult, empty_findings
 from addin.workbooks import report_layout, styles
-from addin.workbooks.atomic import atomic_path
+from addin.workbooks.atomic import atomic_path, check_output
 from addin.workbooks.fast_rows import StreamedRows, splice
-from addin.workbooks.report_claims import claim_status, write_claims, write_rejected
+from addin.workbooks.report_claims import (
+    claim_status,
+    fit_columns,
+    left_out_note,
+    write_claims,
+    write_rejected,
+)
 from addin.workbooks.report_findings import (
     plan_findings_sheets,
     top_codes,
@@ -44,23 +49,14 @@ from addin.workbooks.report_summary import SummaryFacts, file_display_name, writ
 SHEET_DATA_ROWS = report_layout.SHEET_DATA_ROWS
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
+def refuse_input(result: CheckResult, path: Path) -> Path:
+    """Check ``path`` before any work (:func:`addin.outputs.check_output`); returns it.
 
-
-def refuse_input(result: CheckResult, path: Path) -> None:
-    """Raise :class:`CptAddinError` when ``path`` is the claims file that was checked."""
+    Raises :class:`~addin.outputs.OutputFileError` when ``path`` is the claims file that was
+    checked (also through a link), a folder, a device, or cannot be written.
+    """
     source = (getattr(result.claims, "meta", None) or {}).get("file")
-    if source and _same_file(Path(str(source)), path):
-        raise CptAddinError(
-            f"refusing to write the report over the input file {source}: "
-            "choose another output name, e.g. -o audit.xlsx"
-        )
+    return check_output(path, inputs=[str(source)] if source else [], what="audit workbook")
 
 
 def _mapping_lines(mapping: object) -> list[str]:
@@ -116,6 +112,7 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     raw = getattr(claims, "raw", None)
     if raw is None or "row" not in getattr(raw, "columns", []):
         raw = pd.DataFrame({"row": pd.Series(dtype="int64")})
+    raw, left_out = fit_columns(raw)  # Excel's 16,384 columns
     rejected = getattr(claims, "rejected", None)
     if rejected is None:
         rejected = pd.DataFrame(columns=["row", "column", "reason", "raw"])
@@ -150,7 +147,7 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
         top_codes=top_codes(findings),
         top_pairs=top_pairs(findings),
         versions=versions,
-        notes=[str(n) for n in meta.get("notes", []) or []],
+        notes=[str(n) for n in meta.get("notes", []) or []] + ([left_out_note(left_out)] if left_out else []),
         sheet_limit=limit,
     )
     return _Parts(
@@ -177,10 +174,10 @@ def write_report(result: CheckResult, path: Path, reference=None) -> Path:
     ``reference``: the ReferenceData for the Reference sheet (default: the shared one).
 
     Raises:
-        CptAddinError: ``path`` is the input file the result was read from.
+        addin.outputs.OutputFileError: ``path`` is the input file the result was read from,
+            a folder, a device, in a missing or read-only folder, or the disk filled up.
     """
-    path = Path(path)
-    refuse_input(result, path)
+    path = refuse_input(result, Path(path))
     parts = _prepare(result, reference or _reference(), int(SHEET_DATA_ROWS))
     workbook = Workbook(write_only=True)
     styles.register(workbook)

@@ -21,6 +21,14 @@ from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator
 from addin.workbooks.safe_cells import CellMaker
 
 STATUS_HEADERS = ["Row", "Status", "Findings", "Messages"]
+#: Excel's last column is XFD, the 16,384th: a sheet with more columns is a corrupt file.
+EXCEL_MAX_COLUMNS = 16_384
+#: Input columns the Claims sheet can hold beside its status columns.
+MAX_INPUT_COLUMNS = EXCEL_MAX_COLUMNS - len(STATUS_HEADERS)
+#: How many left-out columns the report names (the count is always given).
+LEFT_OUT_NAMED = 20
+#: Input columns whose width is measured from their values (the rest: from the header).
+MEASURED_COLUMNS = 256
 _NUMBER_TYPES = (int, float, np.int64, np.float64, np.int32, np.float32)
 STATUS_OK = "ok"
 STATUS_REJECTED = "rejected"
@@ -60,6 +68,33 @@ def claim_status(raw: pd.DataFrame, line_status: pd.DataFrame, rejected: pd.Data
     return status.reset_index()
 
 
+def fit_columns(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``raw`` cut to the input columns that fit on the Claims sheet, and the names left out.
+
+    The sheet holds :data:`STATUS_HEADERS` then the input columns; Excel stops at column
+    16,384 (XFD), so the first :data:`MAX_INPUT_COLUMNS` input columns are kept (``row`` is
+    not an input column). Nothing else is lost: every line was checked on all its columns.
+    """
+    positions = [i for i, c in enumerate(raw.columns) if c != "row"]
+    if len(positions) <= MAX_INPUT_COLUMNS:
+        return raw, []
+    keep = [i for i, c in enumerate(raw.columns) if c == "row"] + positions[:MAX_INPUT_COLUMNS]
+    left_out = [str(raw.columns[i]) for i in positions[MAX_INPUT_COLUMNS:]]
+    return raw.iloc[:, sorted(keep)], left_out
+
+
+def left_out_note(left_out: list[str]) -> str:
+    """The Summary's note on the input columns the Claims sheet could not hold."""
+    named = ", ".join(left_out[:LEFT_OUT_NAMED])
+    more = f" and {len(left_out) - LEFT_OUT_NAMED:,} more" if len(left_out) > LEFT_OUT_NAMED else ""
+    return (
+        f"The Claims sheet shows the first {MAX_INPUT_COLUMNS:,} input columns (Excel holds "
+        f"{EXCEL_MAX_COLUMNS:,} columns, {len(STATUS_HEADERS)} of them status columns); "
+        f"{len(left_out):,} input columns are left out of it: {named}{more}. "
+        "Every line was still checked."
+    )
+
+
 def _join_messages(value: object) -> object:
     if isinstance(value, (list, tuple, np.ndarray)):
         return "; ".join(str(v) for v in value if v is not None and str(v))
@@ -93,12 +128,24 @@ def write_claims(
     wrap = len(body) <= WRAP_ROWS_LIMIT
     messages_width = _MESSAGES_WIDTH_WRAPPED if wrap else _MESSAGES_WIDTH
     widths = [8.0, 10.0, 10.0, styles.series_width("Messages", status["messages"], maximum=messages_width)]
-    widths += [styles.series_width(str(c), raw[c], maximum=40) for c in input_columns]
+    widths += _input_widths(raw, input_columns)
     streams = []
     for number, title in enumerate(titles):
         part = body.iloc[number * limit : (number + 1) * limit]
         streams.append(_write_part(workbook, title, headers, part, widths, wrap))
     return streams
+
+
+def _input_widths(raw: pd.DataFrame, input_columns: list) -> list[float]:
+    """Column widths: the first :data:`MEASURED_COLUMNS` measured from their values, any
+    further ones (very wide inputs) from their header alone, so 16,000 columns stay fast."""
+    widths = []
+    for position, column in enumerate(input_columns):
+        if position < MEASURED_COLUMNS:
+            widths.append(styles.series_width(str(column), raw[column], maximum=40))
+        else:
+            widths.append(styles.text_width([column], minimum=8, maximum=40))
+    return widths
 
 
 def _write_part(
@@ -120,9 +167,10 @@ def _write_part(
     plain = [styles.STYLE_CENTER, None, styles.STYLE_CENTER] + [None] * (count - 3)
     tall = [styles.STYLE_CENTER, styles.STYLE_PLAIN, styles.STYLE_CENTER, styles.STYLE_WRAP]
     tall += [styles.STYLE_PLAIN] * (count - 4)
-    numeric_columns = [i for i in range(4, count) if pd.api.types.is_numeric_dtype(part.dtypes.iloc[i])
-                       and not pd.api.types.is_bool_dtype(part.dtypes.iloc[i])]
-    mixed_columns = [i for i in range(4, count) if pd.api.types.is_object_dtype(part.dtypes.iloc[i])]
+    dtypes = list(part.dtypes)  # once: ``part.dtypes`` builds a Series on every access
+    numeric_columns = [i for i in range(4, count) if pd.api.types.is_numeric_dtype(dtypes[i])
+                       and not pd.api.types.is_bool_dtype(dtypes[i])]
+    mixed_columns = [i for i in range(4, count) if pd.api.types.is_object_dtype(dtypes[i])]
     for i in numeric_columns:
         plain[i] = tall[i] = styles.STYLE_LEFT
     for values in part.itertuples(index=False, name=None):

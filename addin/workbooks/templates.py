@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from addin.errors import CptAddinError
+from addin.outputs import OutputFileError
 from addin.workbooks import claim_entry, lookup_sheets, standalone_pair
-from addin.workbooks.atomic import atomic_path
+from addin.workbooks.atomic import atomic_path, check_output
 from addin.workbooks.stable_zip import make_byte_stable
 from addin.workbooks.template_parts import data_as_of
 
@@ -87,12 +88,12 @@ def build_template(
     template = get_template(name)
     if codes is not None and not template.takes_codes:
         raise CptAddinError(f"template {template.name} takes no --codes (it asks the add-in for any code)")
+    path = check_output(path, what="workbook")  # before any work: a clear message, no traceback
     if reference is None:
         from addin.reference import get_reference_data
 
         reference = get_reference_data()
     as_of = as_of or data_as_of(reference)
-    path = Path(path)
     with atomic_path(path) as temp:
         workbook = template.build(reference, codes=codes, as_of=as_of)
         workbook.save(temp)
@@ -104,6 +105,10 @@ def build_template(
 def build_all(outdir: Path) -> list[Path]:
     """Rebuild every prebuilt template into ``outdir`` from the bundled data."""
     outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)  # the folder named by --out is the one to fill
+    except OSError as exc:
+        raise OutputFileError(outdir, f"the folder cannot be created ({exc.strerror})") from None
     reference = bundled_reference()
     return [
         build_template(t.name, outdir / t.filename, reference=reference)
