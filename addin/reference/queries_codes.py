@@ -137,7 +137,7 @@ class CodeQueries:
                  np.asarray(self.notes.index, dtype=object)]
         rvu = self.version_for(schema.RVU, schema.ALL_SETTINGS, dos)
         if rvu is not None:
-            parts.append(np.asarray(self._rvu_global(rvu).index, dtype=object))
+            parts.append(np.asarray(self._rvu_codes(rvu), dtype=object))
         for setting in ("practitioner", "hospital", "dme"):
             mue = self.version_for(schema.MUE, setting, dos)
             if mue is not None:
