@@ -122,12 +122,18 @@ class COD002(Rule):
 class COD003(Rule):
     """A code that is not active on the date of service (deleted, terminated or not yet effective).
 
-    **What it checks.** Known codes whose fee-schedule status is deleted (D/F), whose HCPCS
-    termination date is before the date of service, or whose HCPCS effective date is after it.
+    **What it checks.** Every table in force for the date of service, and the message names
+    the one that decided: fee-schedule status deleted (D/F); a HCPCS Level II termination
+    date before the date of service; an add-on code's deletion date (AOC_DelDT) or a
+    primary code's deletion date (Primary_Code_DelDT) in the add-on code file before it
+    (a deletion date is the last day the code is valid); a CPT code the full RVU release
+    covering the date does not list (new in a later release, or no longer listed); a HCPCS
+    effective date after it.
 
     **Why CMS denies it.** Only codes valid on the date of service are paid.
 
-    **Example.** A HCPCS code terminated 2023-12-31 billed for 2024-03-01.
+    **Example.** A HCPCS code terminated 2023-12-31 billed for 2024-03-01; 37220 (AOC
+    primary-code deletion date 2025-12-31) billed for 2026-02-02.
 
     **Fix.** Bill the code that replaced it for that date (see the code book's crosswalk).
     """
@@ -149,8 +155,11 @@ class COD003(Rule):
         dos = iso_dates(context.lines["dos"].to_numpy()[hits.line])
         message = cat("CODE NOT ACTIVE: ", code, " is not valid on ", dos, " (", reason, ").")
         suggestion = cat("Bill the code valid on ", dos, " in place of ", code, ".")
+        decided = pd.Series(hits.take(status["inactive_source"])).fillna("").astype(str)
         return hits.findings(
-            message=message, suggestion=suggestion, source=_source(status, hits, "HCPCS Level II")
+            message=message,
+            suggestion=suggestion,
+            source=decided.where(decided != "", _source(status, hits, "HCPCS Level II")),
         )
 
 

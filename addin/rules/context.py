@@ -366,11 +366,11 @@ class RuleContext:
     @cached_property
     def code_status(self) -> pd.DataFrame:
         """:meth:`ReferenceData.code_status_frame` aligned with the lines."""
-        from addin.reference.schema import ALL_SETTINGS, HCPCS, MUE, RVU
+        from addin.reference.schema import ALL_SETTINGS, AOC, HCPCS, MUE, RVU
 
         return self.per_code_span(
             lambda codes, dates: self.reference.code_status_frame(codes, dates),
-            [(RVU, ALL_SETTINGS), (HCPCS, ALL_SETTINGS)]
+            [(RVU, ALL_SETTINGS), (HCPCS, ALL_SETTINGS), (AOC, ALL_SETTINGS)]
             + [(MUE, s) for s in ("practitioner", "hospital", "dme")],
             ["known", "active", "inactive_reason", "status"],
         )
@@ -397,10 +397,13 @@ class RuleContext:
         )
         out["fee_modifier"] = ""
         component = np.full(len(self.lines), "", dtype=object)
-        matrix = self.modifier_matrix
-        for k in reversed(range(matrix.shape[1])):  # the first slot wins: assign it last
-            hit = np.isin(matrix[:, k], COMPONENT_MODIFIERS)
-            component[hit] = matrix[hit, k]
+        for name in reversed(MODIFIER_SLOTS):  # the first slot wins: assign it last
+            codes, categories = code_categories(self.lines[name])
+            if not len(categories):
+                continue
+            wanted = np.append(pd.Index(categories).isin(COMPONENT_MODIFIERS), False)
+            hit = np.flatnonzero(wanted[codes])
+            component[hit] = categories[codes[hit]]
         lines = np.flatnonzero(component != "")
         versions = self.reference.version_set(RVU, ALL_SETTINGS)
         if not len(lines) or not versions:
