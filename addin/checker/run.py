@@ -232,6 +232,8 @@ def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFram
         "source",
     ):
         column = found[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):  # pandas 2 refuses fillna("") on it
+            column = column.astype(object)
         columns[name] = column if column.dtype == "str" else column.fillna("").astype(str)
     columns["patient_id"] = _text_take(lines["patient_id"], take)
     columns["provider_npi"] = _text_take(lines["provider_npi"], take)
