@@ -18,6 +18,7 @@ from addin.reference import currency as currency_policy
 from addin.reference import schema
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
 from addin.reference.models import Currency, ModifierFact, PtpEdit
+from addin.reference.ptp_index import governing_key
 
 CONFLICT = "conflict"
 BYPASSED = "bypassed"
@@ -184,7 +185,8 @@ class PairVerdict(BaseModel):
         if self.action:
             out.append(f"What to do: {self.action}")
         for edit in self.other_edits:
-            out.append(f"Other episode: {describe_edit(edit, self.currency)}")
+            label = "Also in force" if edit.applies else "Other episode"
+            out.append(f"{label}: {describe_edit(edit, self.currency)}")
         if self.source:
             out.append(f"Source: {self.source}")
         if with_currency and self.currency is not None and self.currency.sentence:
@@ -229,7 +231,14 @@ def pair_verdict(
     date_of_service: dt.date | None = None,
     setting: object = Setting.practitioner,
 ) -> PairVerdict:
-    """Look the pair up (either order) and decide: conflict, bypassed, or no edit."""
+    """Look the pair up (either order) and decide: conflict, bypassed, or no edit.
+
+    When several rows of the pair are in force on the date (both orders, overlapping
+    episodes) the strictest governs — indicator 0 over 1; on a tie the earliest effective,
+    then the lower Column 1 code (:func:`~addin.reference.ptp_index.governing_key`) — and
+    decides Column 1/2 and whether a modifier bypasses; every other row in force is listed
+    ("Also in force"), as the batch checker's PTP rules do.
+    """
     a, b = normalize_code(code1) or "", normalize_code(code2) or ""
     answer = reference.pair(a, b, date_of_service, setting)
     currency = currency_policy.for_table(reference, schema.PTP, answer.setting, answer.date_of_service)
@@ -285,14 +294,18 @@ def pair_verdict(
         )
         for candidate in applicable
     ]
-    # when edits in force disagree (both orders, or two episodes), an unbypassed one decides
-    edit, bypass = next(
-        ((e, b) for e, b in decisions if not b.bypassed), decisions[0]
-    )
+    # several rows in force (both orders, overlapping episodes): the strictest governs
+    # (indicator 0 over 1; ties: earliest effective, then lower Column 1), as the batch rule
+    edit, bypass = min(decisions, key=lambda decision: governing_key(decision[0]))
     others = [e for e in answer.edits if e is not edit]
     if edit.source and edit.source != answer.source:
         base["source"] = f"{edit.source} — {answer.source}"
     why = f"{describe_edit(edit, currency)} Modifier indicator {MODIFIER_INDICATOR_TEXT[edit.modifier_indicator]}."
+    if len(applicable) > 1:
+        why += (
+            f" {len(applicable)} rows of this pair are in force on "
+            f"{answer.date_of_service.isoformat()}; the strictest governs (indicator 0 over 1)."
+        )
     if bypass.bypassed:
         line_code = edit.column_2 if bypass.on_line == "column_2" else edit.column_1
         advice = "" if bypass.on_line == "column_2" else " Best practice puts it on the Column 2 line."

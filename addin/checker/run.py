@@ -87,12 +87,14 @@ def check(
             )
             reporter("reading", 1, 1)
         warm.join()
+        from addin.rules.input import rejected_with_identifiers
+
         findings, notes = run_rules(
             claims.lines,
             reference,
             setting_name,
             rules,
-            rejected=claims.rejected,
+            rejected=rejected_with_identifiers(claims),
             meta=claims.meta,
             progress=reporter,
             chunk_lines=chunk_lines,
@@ -231,11 +233,20 @@ def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFram
         "source",
     ):
         column = found[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):  # pandas 2: no "" category to fill
+        if isinstance(column.dtype, pd.CategoricalDtype):  # pandas 2 refuses fillna("") on it
             column = column.astype(object)
         columns[name] = column if column.dtype == "str" else column.fillna("").astype(str)
     columns["patient_id"] = _text_take(lines["patient_id"], take)
     columns["provider_npi"] = _text_take(lines["provider_npi"], take)
+    # a finding on no checked line (a rejected row) carries its own identifiers, as read
+    no_line = line < 0
+    for name in ("claim_id", "patient_id", "provider_npi"):
+        if name in found.columns and no_line.any():
+            own = found[name].astype(object).where(found[name].notna(), "").astype(str)
+            columns[name] = pd.Series(
+                np.where(no_line, own.to_numpy(dtype=object), columns[name].to_numpy(dtype=object)),
+                dtype=columns[name].dtype,
+            )
     columns["dos"] = dos[take]
     columns["related_row"] = np.where(related >= 0, with_row[related], 0)
     return pd.DataFrame(columns)[FINDING_COLUMNS]

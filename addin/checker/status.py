@@ -63,7 +63,10 @@ def _joined_messages(findings: pd.DataFrame, starts: np.ndarray, slot: np.ndarra
 
     def arrow_text(column: pd.Series) -> pa.Array:
         column = column if column.dtype == "str" else column.astype(str)
-        return pa.array(column).cast(pa.large_string())
+        text = pa.array(column).cast(pa.large_string())
+        # a pyarrow-backed str column built by concatenating the rules' findings arrives in
+        # several chunks; the list array below needs one contiguous array
+        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
     text = pc.binary_join_element_wise(
         arrow_text(findings["rule_id"]),

@@ -22,6 +22,27 @@ NO_END = np.iinfo(np.int32).max
 EPOCH = dt.date(1970, 1, 1)
 NOT_APPLICABLE = 9
 
+#: Which of several rows in force for one pair on a date governs (DOMAIN.md, "Decisions"):
+#: the strictest (indicator 0 over 1), then the earliest effective date (unknown = earliest),
+#: then the lower Column 1 code, Column 2 code, and the active row before a dated one. Sort
+#: ascending by these columns with missing dates first; :func:`governing_key` is the same
+#: order for one :class:`~addin.reference.models.PtpEdit`.
+GOVERNING_ORDER = ["modifier_indicator", "effective_date", "column_1", "column_2", "deletion_date"]
+
+
+def governing_key(edit) -> tuple:
+    """Sort key of one PTP row (a ``PtpEdit``) in :data:`GOVERNING_ORDER`: the row that
+    governs among those in force sorts first. The point answers (``pair``) and the vector
+    rule (``ptp_edits_for``) both pick with it, so they agree whichever order the codes
+    are typed in."""
+    return (
+        int(edit.modifier_indicator),
+        edit.effective_date or dt.date.min,
+        str(edit.column_1),
+        str(edit.column_2),
+        edit.deletion_date or dt.date.min,
+    )
+
 
 def date_to_day(value: dt.date) -> int:
     """Days since 1970-01-01."""

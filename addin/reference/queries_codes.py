@@ -19,6 +19,15 @@ from addin.reference.models import CodeInfo, CodeNotes
 from addin.reference.values import _datetimes, _split_list, _text
 from addin.reference.versions import Version
 
+#: An imported RVU release listing at least this many codes is a full CMS release: a CPT code
+#: it does not list is not valid on the dates it covers (a full release lists ~16,800 codes).
+FULL_RVU_CODES = 5000
+
+
+def _date_text(values: np.ndarray) -> np.ndarray:
+    """datetime64 values as ``YYYY-MM-DD`` text (``""`` for NaT)."""
+    return pd.Series(values).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+
 
 class CodeQueries:
     """Code status and descriptions for :class:`~addin.reference.data.ReferenceData`."""
@@ -49,7 +58,16 @@ class CodeQueries:
         self, codes: np.ndarray | pd.Series | list[str], dates_of_service: object = None
     ) -> pd.DataFrame:
         """Vector query aligned with ``codes``: ``category`` (None = bad format), ``known``,
-        ``active``, ``inactive_reason``, ``status``, ``status_text`` and the fee indicators."""
+        ``active``, ``inactive_reason`` (which table said so, and why), ``inactive_source``
+        (that table's version label), ``status``, ``status_text`` and the fee indicators.
+
+        A code is not active on a date when any table in force for that date says so, first
+        reason first: fee-schedule status D/F; a HCPCS Level II termination date before the
+        date; an AOC add-on deletion date (AOC_DelDT) or primary-code deletion date
+        (Primary_Code_DelDT) before it (deletion dates are the last day in force); a CPT code
+        absent from the full RVU release covering the date (new in a later release, or no
+        longer listed); a HCPCS effective date after the date.
+        """
         codes = np.asarray(codes, dtype=object)
         days = self._days(dates_of_service, len(codes))
         out = self.fee_schedule_frame(codes, days.astype("datetime64[D]"))
@@ -62,50 +80,153 @@ class CodeQueries:
         for setting in ("practitioner", "hospital", "dme"):
             mue = self.mue_frame(codes, days.astype("datetime64[D]"), setting)
             mue_known |= mue["mue_units"].notna().to_numpy()
-        known = out["in_fee_schedule"].to_numpy() | in_hcpcs | in_notes | mue_known
-        out["known"] = known
-        status = out["status"].to_numpy(dtype=object)
         dos64 = days.astype("datetime64[D]").astype("datetime64[ns]")
-        terminated = ~np.isnat(term) & (term < dos64)
-        not_yet = ~np.isnat(start) & (start > dos64)
+        # one reason per table that says the code is not valid on the date, in this order;
+        # the first decides (its table and vintage are named: ``inactive_source``)
+        reasons: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def add(mask: np.ndarray, text: np.ndarray | str, source: np.ndarray | str) -> None:
+            if mask.any():
+                reasons.append((mask, np.broadcast_to(np.asarray(text, dtype=object), mask.shape),
+                                np.broadcast_to(np.asarray(source, dtype=object), mask.shape)))
+
+        status = out["status"].to_numpy(dtype=object)
+        rvu_source = out["source"].fillna("").astype(str).to_numpy(dtype=object)
         deleted = np.isin(status, list(indicators.DELETED_STATUS))
+        add(deleted, "deleted code (fee-schedule status D/F)", rvu_source)
+        hcpcs_label = self._hcpcs_labels(days)
+        terminated = ~np.isnat(term) & (term < dos64)
+        add(terminated, "terminated on " + _date_text(term) + " (HCPCS Level II termination date)", hcpcs_label)
+        addon_end, aoc_label = self._aoc_deletions(codes, days, "addon")
+        addon_deleted = ~np.isnat(addon_end) & (addon_end < dos64)
+        add(addon_deleted, "deleted on " + _date_text(addon_end) + " (AOC add-on code deletion date)", aoc_label)
+        primary_end, _ = self._aoc_deletions(codes, days, "primary")
+        primary_deleted = ~np.isnat(primary_end) & (primary_end < dos64)
+        add(primary_deleted, "deleted on " + _date_text(primary_end) + " (AOC primary-code deletion date)", aoc_label)
+        absent, absent_text, absent_source, listed_later = self._rvu_absence(codes, days, out)
+        add(absent, absent_text, absent_source)
+        not_yet = ~np.isnat(start) & (start > dos64)
+        add(not_yet, "not effective until " + _date_text(start) + " (HCPCS Level II effective date)", hcpcs_label)
+        # a code the AOC file dates, or some RVU release lists, is a real code (known)
+        dated_by_aoc = ~np.isnat(addon_end) | ~np.isnat(primary_end)
+        known = (
+            out["in_fee_schedule"].to_numpy() | in_hcpcs | in_notes | mue_known | listed_later
+            | dated_by_aoc
+        )
+        out["known"] = known
         reason = np.full(len(codes), "", dtype=object)
-        reason[deleted] = "deleted code (fee-schedule status D/F)"
-        term_text = pd.Series(term).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        start_text = pd.Series(start).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        reason[terminated] = "terminated on " + term_text[terminated].astype(str)
-        reason[not_yet] = "not effective until " + start_text[not_yet].astype(str)
-        addon_end = self._addon_deletions(codes, days)
-        addon_deleted = ~np.isnat(addon_end) & (addon_end < dos64) & ~terminated
-        end_text = pd.Series(addon_end).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        reason[addon_deleted] = "deleted on " + end_text[addon_deleted].astype(str) + " (AOC add-on deletion date)"
-        out["active"] = known & ~(terminated | not_yet | deleted | addon_deleted)
-        out["inactive_reason"] = reason
+        source = np.full(len(codes), "", dtype=object)
+        for mask, text, label in reversed(reasons):  # the first reason wins: assign it last
+            reason[mask] = text[mask]
+            source[mask] = label[mask]
+        inactive = np.zeros(len(codes), dtype=bool)
+        for mask, _, _ in reasons:
+            inactive |= mask
+        out["active"] = known & ~inactive
+        out["inactive_reason"] = np.where(known, reason, "")
+        out["inactive_source"] = np.where(known, source, "")
         out["status_text"] = [indicators.STATUS_TEXT.get(s, "") for s in status]
         return out
 
-    def _addon_deletions(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """Per code, the add-on code's own deletion date in the AOC version for its date
-        (NaT when the code is not an add-on or is not deleted). CMS keeps deleted add-on
-        codes in the AOC file, so this dates deletions the HCPCS text files do not carry."""
+    def _hcpcs_labels(self, days: np.ndarray) -> np.ndarray:
+        """The label of the HCPCS version answering for each day (``""`` when none)."""
+        versions = self.version_set(schema.HCPCS)
+        if not versions:
+            return np.full(len(days), "", dtype=object)
+        labels = np.asarray([v.label for v in versions.versions], dtype=object)
+        return labels[versions.pick_many(days)]
+
+    def _aoc_deletions(
+        self, codes: np.ndarray, days: np.ndarray, role: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per code, its deletion date in the AOC version for its date, and that version's
+        label. ``role="addon"``: the add-on code's own deletion date (AOC_DelDT);
+        ``"primary"``: the primary-code deletion date (Primary_Code_DelDT) of a code listed
+        as a primary. NaT when the code is not listed in that role or some row of it carries
+        no deletion date (still listed as valid). CMS keeps deleted codes in the AOC file, so
+        this dates deletions the HCPCS text files do not carry."""
         out = np.full(len(codes), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+        labels = np.full(len(codes), "", dtype=object)
         versions = self.version_set(schema.AOC)
         if not versions or len(codes) == 0:
-            return out
+            return out, labels
+        code_column, date_column = (
+            ("addon_code", "addon_deletion_date")
+            if role == "addon"
+            else ("primary_code", "primary_deletion_date")
+        )
         choice = versions.pick_many(days)
         for version_no in np.unique(choice):
             version = versions.versions[version_no]
 
             def build(frame: pd.DataFrame) -> pd.Series:
-                ends = pd.to_datetime(frame["addon_deletion_date"], errors="coerce")
-                grouped = ends.groupby(frame["addon_code"].astype(str))
+                ends = pd.to_datetime(frame[date_column], errors="coerce")
+                keys = frame[code_column].astype(str)
+                keep = (keys != schema.CONTRACTOR_DEFINED_PRIMARY).to_numpy()
+                ends, keys = ends[keep], keys[keep]
+                grouped = ends.groupby(keys)
                 # a code still listed without a deletion date on some row is not deleted
-                return grouped.max().where(~grouped.apply(lambda s: s.isna().any()))
+                return grouped.max().where(grouped.count() == grouped.size())
 
-            ends = version.built("aoc_addon_deletions", build)
+            ends = version.built(f"aoc_{role}_deletions", build)
             mask = choice == version_no
             out[mask] = _datetimes(ends.reindex(codes[mask]))
-        return out
+            labels[mask] = version.label
+        return out, labels
+
+    def _rvu_absence(
+        self, codes: np.ndarray, days: np.ndarray, fees: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """CPT codes (Category I, II, III) that the full RVU release covering the date does
+        not list: ``absent``, the reason (naming a later release that first lists the code —
+        new in a later release — or an earlier one that last listed it — deleted), its
+        source label, and ``listed`` (some release lists the code, so it is a real code).
+
+        Applies only to a release imported from the CMS file with at least
+        :data:`FULL_RVU_CODES` codes (the bundled sample and excerpts are partial) that covers
+        the date (its vintage on or before it; a date before every release is not judged).
+        """
+        n = len(codes)
+        absent = np.zeros(n, dtype=bool)
+        text = np.full(n, "", dtype=object)
+        source = np.full(n, "", dtype=object)
+        listed_any = np.zeros(n, dtype=bool)
+        versions = self.version_set(schema.RVU)
+        if not versions or n == 0:
+            return absent, text, source, listed_any
+        cpt = pd.Series(codes, dtype=object).fillna("").astype(str).str.fullmatch(r"\d{5}|\d{4}[FT]")
+        cpt = cpt.to_numpy(dtype=bool)
+        if not cpt.any():
+            return absent, text, source, listed_any
+        choice = versions.pick_many(days)
+        full = [v.origin == "imported" and len(self._rvu_codes(v)) >= FULL_RVU_CODES for v in versions.versions]
+        listed = np.stack([self._rvu_codes(v).get_indexer(codes) >= 0 for v in versions.versions])
+        vintage_days = np.asarray(
+            [(v.vintage - dt.date(1970, 1, 1)).days if v.vintage else np.iinfo(np.int64).min
+             for v in versions.versions], dtype=np.int64,
+        )
+        covered = vintage_days[choice] <= days
+        in_release = listed[choice, np.arange(n)]
+        absent = cpt & np.asarray(full, dtype=bool)[choice] & covered & ~in_release
+        if not absent.any():
+            return absent, text, source, listed_any
+        labels = np.asarray([v.label for v in versions.versions], dtype=object)
+        dos_text = pd.Series(days.astype("datetime64[D]")).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        index = np.arange(len(versions.versions))
+        for row in np.flatnonzero(absent):
+            chosen = choice[row]
+            later = index[(index > chosen) & listed[:, row]]
+            earlier = index[(index < chosen) & listed[:, row]]
+            words = f"not in the RVU release that covers {dos_text[row]} ({labels[chosen]})"
+            if len(later):
+                words += f"; new in a later release: first listed in {labels[later[0]]}"
+                listed_any[row] = True
+            elif len(earlier):
+                words += f"; deleted: last listed in {labels[earlier[-1]]}"
+                listed_any[row] = True
+            text[row] = words
+            source[row] = labels[chosen]
+        return absent, text, source, listed_any
 
     def _hcpcs_status(
         self, codes: np.ndarray, days: np.ndarray
@@ -137,7 +258,7 @@ class CodeQueries:
                  np.asarray(self.notes.index, dtype=object)]
         rvu = self.version_for(schema.RVU, schema.ALL_SETTINGS, dos)
         if rvu is not None:
-            parts.append(np.asarray(self._rvu_global(rvu).index, dtype=object))
+            parts.append(np.asarray(self._rvu_codes(rvu), dtype=object))
         for setting in ("practitioner", "hospital", "dme"):
             mue = self.version_for(schema.MUE, setting, dos)
             if mue is not None:

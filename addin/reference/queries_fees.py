@@ -30,6 +30,10 @@ FEE_COLUMNS = [
     "pric_ind",
 ]
 
+#: Modifiers with their own RVU-file row (professional component, technical component,
+#: discontinued procedure); that row carries its own STATUS and PC/TC indicator.
+COMPONENT_MODIFIERS = ("26", "TC", "53")
+
 
 class FeeQueries:
     """Physician fee schedule (RVU file) queries for :class:`~addin.reference.data.ReferenceData`."""
@@ -92,11 +96,57 @@ class FeeQueries:
             return None
         return self._fee_fact(code, table.loc[code])
 
+    def _rvu_component_table(self, version: Version) -> pd.DataFrame:
+        def build(_: pd.DataFrame) -> pd.DataFrame:
+            rows = self._rvu_rows(version)
+            rows = rows[rows["modifier"].isin(COMPONENT_MODIFIERS)]
+            rows = rows.drop_duplicates(["code", "modifier"], keep="last")
+            return rows.set_index(["code", "modifier"])
+
+        return version.built("rvu_component_table", build)
+
+    def fee_rows_frame(
+        self,
+        codes: np.ndarray | pd.Series | list[str],
+        modifiers: np.ndarray | pd.Series | list[str],
+        dates_of_service: object = None,
+    ) -> pd.DataFrame:
+        """Vector query aligned with ``codes``: the RVU row a line billed with ``modifiers``
+        (one of 26/TC/53, or ``""``) is priced on — the row with that MOD when the release
+        for the date has one (its own STATUS, PC/TC indicator ...), else the global row.
+
+        Columns: :data:`FEE_COLUMNS`, ``source``, ``fee_modifier`` (the MOD of the row that
+        answered, ``""`` for the global row) and ``in_fee_schedule``.
+        """
+        codes = np.asarray(codes, dtype=object)
+        mods = np.asarray(modifiers, dtype=object)
+        days = self._days(dates_of_service, len(codes))
+        out = self.fee_schedule_frame(codes, days.astype("datetime64[D]"))
+        out = out[["code", *FEE_COLUMNS, "source", "in_fee_schedule"]].copy()
+        out["fee_modifier"] = ""
+        wanted = np.isin(mods, COMPONENT_MODIFIERS)
+        versions = self.version_set(schema.RVU, schema.ALL_SETTINGS)
+        if not versions or not wanted.any():
+            return out
+        choice = versions.pick_many(days)
+        for version_no in np.unique(choice[wanted]):
+            mask = wanted & (choice == version_no)
+            table = self._rvu_component_table(versions.versions[version_no])
+            found = table.reindex(pd.MultiIndex.from_arrays([codes[mask], mods[mask]]))
+            has_row = found["status"].notna().to_numpy()
+            rows = np.flatnonzero(mask)[has_row]
+            for column in [*FEE_COLUMNS, "source"]:
+                out.loc[rows, column] = found[column].to_numpy(dtype=object)[has_row]
+            out.loc[rows, "fee_modifier"] = mods[rows]
+            out.loc[rows, "in_fee_schedule"] = True
+        return out
+
     def fee_schedule_frame(
         self, codes: np.ndarray | pd.Series | list[str], dates_of_service: object = None
     ) -> pd.DataFrame:
         """Vector query aligned with ``codes``: the global-row indicators (``""`` when absent),
-        ``description`` and ``in_fee_schedule``."""
+        ``description`` and ``in_fee_schedule`` (the release lists the code on any row, the
+        global row or only a 26/TC/53 row)."""
         codes = np.asarray(codes, dtype=object)
         days = self._days(dates_of_service, len(codes))
         columns = [*FEE_COLUMNS, "description", "source"]
@@ -114,5 +164,12 @@ class FeeQueries:
             found = table.reindex(codes[mask])
             for column in columns:
                 out.loc[mask, column] = found[column].fillna("").to_numpy()
-            out.loc[mask, "in_fee_schedule"] = found["status"].notna().to_numpy()
+            listed = self._rvu_codes(versions.versions[version_no])
+            out.loc[mask, "in_fee_schedule"] = listed.get_indexer(codes[mask]) >= 0
         return out
+
+    def _rvu_codes(self, version: Version) -> pd.Index:
+        """Every code the release lists on any row (a few, such as 86153, have only a 26 row)."""
+        return version.built(
+            "rvu_codes", lambda _: pd.Index(pd.unique(self._rvu_rows(version)["code"]))
+        )

@@ -19,8 +19,16 @@ import pandas as pd
 from addin.codes import Setting, encode_code, normalize_code, setting_for_table
 from addin.reference import schema
 from addin.reference.models import PairAnswer, PtpEdit
-from addin.reference.ptp_index import PtpIndex, date_to_day
+from addin.reference.ptp_index import PtpIndex, date_to_day, governing_key
 from addin.reference.versions import Version
+
+
+def _answer_order(edit: PtpEdit) -> tuple:
+    """Rows in force first, the one that governs leading (:func:`governing_key`); then the
+    other episodes by effective date."""
+    if edit.applies:
+        return (0, *governing_key(edit))
+    return (1, 0, edit.effective_date or dt.date.min, "", "", dt.date.min)
 
 
 class PtpQueries:
@@ -42,7 +50,12 @@ class PtpQueries:
         date_of_service: dt.date | None = None,
         setting: object = Setting.practitioner,
     ) -> PairAnswer:
-        """Every PTP row for the pair in either order, each marked whether it applies on the date."""
+        """Every PTP row for the pair in either order, each marked whether it applies on the date.
+
+        ``edits`` lists the rows in force first, the governing one leading (the strictest:
+        indicator 0 over 1, then the earliest effective, then the lower Column 1 code — see
+        :data:`~addin.reference.ptp_index.GOVERNING_ORDER`), then the other episodes.
+        """
         dos = self._dos(date_of_service)
         setting_name = setting_for_table(setting, schema.PTP).value
         a, b = normalize_code(code1) or "", normalize_code(code2) or ""
@@ -57,7 +70,7 @@ class PtpQueries:
             PtpEdit(**index.row_dict(int(row)), applies=bool(flag))
             for row, flag in zip(rows, applies, strict=True)
         ]
-        answer.edits.sort(key=lambda e: (not e.applies, e.effective_date or dt.date.min))
+        answer.edits.sort(key=_answer_order)
         answer.source = version.label
         return answer
 

@@ -22,6 +22,13 @@ def _status(context: RuleContext) -> pd.DataFrame:
     return context.code_status
 
 
+def _fee_status(context: RuleContext) -> pd.Series:
+    """Each line's fee-schedule status, read from the RVU row the line is priced on (its
+    26/TC/53 row when billed with that modifier and the release has one, else the global
+    row): :attr:`~addin.rules.context.RuleContext.line_fees`."""
+    return context.line_fees["status"].astype(object).fillna("").astype(str)
+
+
 def _source(status: pd.DataFrame, hits: Hits, fallback: str) -> pd.Series:
     source = pd.Series(hits.take(status["source"])).fillna("").astype(str)
     return source.where(source != "", fallback)
@@ -115,12 +122,18 @@ class COD002(Rule):
 class COD003(Rule):
     """A code that is not active on the date of service (deleted, terminated or not yet effective).
 
-    **What it checks.** Known codes whose fee-schedule status is deleted (D/F), whose HCPCS
-    termination date is before the date of service, or whose HCPCS effective date is after it.
+    **What it checks.** Every table in force for the date of service, and the message names
+    the one that decided: fee-schedule status deleted (D/F); a HCPCS Level II termination
+    date before the date of service; an add-on code's deletion date (AOC_DelDT) or a
+    primary code's deletion date (Primary_Code_DelDT) in the add-on code file before it
+    (a deletion date is the last day the code is valid); a CPT code the full RVU release
+    covering the date does not list (new in a later release, or no longer listed); a HCPCS
+    effective date after it.
 
     **Why CMS denies it.** Only codes valid on the date of service are paid.
 
-    **Example.** A HCPCS code terminated 2023-12-31 billed for 2024-03-01.
+    **Example.** A HCPCS code terminated 2023-12-31 billed for 2024-03-01; 37220 (AOC
+    primary-code deletion date 2025-12-31) billed for 2026-02-02.
 
     **Fix.** Bill the code that replaced it for that date (see the code book's crosswalk).
     """
@@ -142,8 +155,11 @@ class COD003(Rule):
         dos = iso_dates(context.lines["dos"].to_numpy()[hits.line])
         message = cat("CODE NOT ACTIVE: ", code, " is not valid on ", dos, " (", reason, ").")
         suggestion = cat("Bill the code valid on ", dos, " in place of ", code, ".")
+        decided = pd.Series(hits.take(status["inactive_source"])).fillna("").astype(str)
         return hits.findings(
-            message=message, suggestion=suggestion, source=_source(status, hits, "HCPCS Level II")
+            message=message,
+            suggestion=suggestion,
+            source=decided.where(decided != "", _source(status, hits, "HCPCS Level II")),
         )
 
 
@@ -151,7 +167,9 @@ class COD004(Rule):
     """A code whose fee-schedule status means Medicare makes no separate payment.
 
     **What it checks.** Active codes whose RVU-file status is B (bundled), G/I (not valid for
-    Medicare), H, N (non-covered) or P (bundled/excluded). Measurement codes (status M) and
+    Medicare), H, N (non-covered) or P (bundled/excluded). A line billed with 26, TC or 53
+    is judged on the RVU row for that modifier when the file has one (it carries its own
+    status), else on the code's global row. Measurement codes (status M) and
     Category II codes have their own rule (COD005). Statuses X and E are not flagged: they mean "not paid under
     the physician fee schedule", and clinical lab, ambulance, drug and DME codes carry them
     because another Medicare fee schedule pays them.
@@ -176,15 +194,16 @@ class COD004(Rule):
         not_payable = (
             indicators.NOT_PAYABLE_STATUS - indicators.DELETED_STATUS - PAID_ELSEWHERE - TRACKING
         )
+        fee_status = _fee_status(context)
         hits = Hits.where(
             context,
-            status["status"].isin(sorted(not_payable)).to_numpy(dtype=bool)
+            fee_status.isin(sorted(not_payable)).to_numpy(dtype=bool)
             & status["active"].to_numpy(dtype=bool)
             & ~(status["category"] == CATEGORY_II).to_numpy(dtype=bool),
         )
         if not hits:
             return no_findings()
-        letter = pd.Series(hits.take(status["status"])).astype(str)
+        letter = pd.Series(hits.take(fee_status)).astype(str)
         text = letter.map(indicators.STATUS_TEXT).fillna("").astype(str)
         message = cat(
             "NOT PAYABLE: ", hits.code, " has fee-schedule status ", letter, " (", text, ")."
@@ -225,7 +244,7 @@ class COD005(Rule):
             context,
             (status["category"] == CATEGORY_II).to_numpy(dtype=bool)
             | (
-                status["status"].isin(sorted(TRACKING)).to_numpy(dtype=bool)
+                _fee_status(context).isin(sorted(TRACKING)).to_numpy(dtype=bool)
                 & status["active"].to_numpy(dtype=bool)
             ),
         )
@@ -265,7 +284,7 @@ class COD006(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         status = _status(context)
         hits = Hits.where(
-            context, (status["status"] == "T").to_numpy(dtype=bool) & (context.group_sizes > 1)
+            context, (_fee_status(context) == "T").to_numpy(dtype=bool) & (context.group_sizes > 1)
         )
         if not hits:
             return no_findings()

@@ -367,14 +367,67 @@ class RuleContext:
     @cached_property
     def code_status(self) -> pd.DataFrame:
         """:meth:`ReferenceData.code_status_frame` aligned with the lines."""
-        from addin.reference.schema import ALL_SETTINGS, HCPCS, MUE, RVU
+        from addin.reference.schema import ALL_SETTINGS, AOC, HCPCS, MUE, RVU
 
         return self.per_code_span(
             lambda codes, dates: self.reference.code_status_frame(codes, dates),
-            [(RVU, ALL_SETTINGS), (HCPCS, ALL_SETTINGS)]
+            [(RVU, ALL_SETTINGS), (HCPCS, ALL_SETTINGS), (AOC, ALL_SETTINGS)]
             + [(MUE, s) for s in ("practitioner", "hospital", "dme")],
             ["known", "active", "inactive_reason", "status"],
         )
+
+    @cached_property
+    def line_fees(self) -> pd.DataFrame:
+        """The fee-schedule row each line is priced on, aligned with the lines.
+
+        A line billed with 26, TC or 53 (the first of them in slot order) reads the RVU row
+        with that MOD when the release for its date has one — that row carries its own
+        STATUS and PC/TC indicator (e.g. 83020: global row PC/TC 9, status X; 26 row PC/TC
+        6, status A) — and every other line the global row (:attr:`code_status`). Columns:
+        the fee indicators (``status, pctc, global_days ...``), ``source`` and
+        ``fee_modifier`` (the MOD of the row read, ``""`` for the global row). Asked once
+        per distinct (code, modifier, RVU release).
+        """
+        from addin.reference.queries_fees import COMPONENT_MODIFIERS, FEE_COLUMNS
+        from addin.reference.schema import ALL_SETTINGS, RVU
+
+        status = self.code_status
+        columns = [*FEE_COLUMNS, "source"]
+        out = pd.DataFrame(
+            {c: status[c].astype(object).to_numpy() if c in status else "" for c in columns}
+        )
+        out["fee_modifier"] = ""
+        component = np.full(len(self.lines), "", dtype=object)
+        for name in reversed(MODIFIER_SLOTS):  # the first slot wins: assign it last
+            codes, categories = code_categories(self.lines[name])
+            if not len(categories):
+                continue
+            wanted = np.append(pd.Index(categories).isin(COMPONENT_MODIFIERS), False)
+            hit = np.flatnonzero(wanted[codes])
+            component[hit] = categories[codes[hit]]
+        lines = np.flatnonzero(component != "")
+        versions = self.reference.version_set(RVU, ALL_SETTINGS)
+        if not len(lines) or not versions:
+            return out
+        day = self.lines["day"].to_numpy()[lines]
+        release = versions.pick_many(day)
+        code = self.lines["cpt"].cat.codes.to_numpy(dtype=np.int64)[lines]
+        mod_ids, mod_uniques = pd.factorize(component[lines])
+        key = (code * len(mod_uniques) + mod_ids) * (len(versions.versions) + 1) + release
+        key_ids, unique_keys = pd.factorize(key)
+        first = np.zeros(len(unique_keys), dtype=np.int64)
+        first[key_ids[::-1]] = np.arange(len(key_ids))[::-1]
+        sample = lines[first]
+        answer = self.reference.fee_rows_frame(
+            self.cpt[sample], component[sample], day[first].astype("datetime64[D]")
+        )
+        row_of_line = key_ids
+        found = answer["fee_modifier"].to_numpy(dtype=object)[row_of_line] != ""
+        targets = lines[found]
+        for column in [*columns, "fee_modifier"]:
+            values = answer[column].to_numpy(dtype=object)[row_of_line][found]
+            out.loc[targets, column] = values
+        return out
 
     @cached_property
     def mue(self) -> pd.DataFrame:

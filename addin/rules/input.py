@@ -16,6 +16,35 @@ from addin.rules.hits import Hits
 from addin.rules.text import cat, rows_text
 
 MAX_MODIFIERS = 4
+#: The identifying fields a rejected row's finding keeps as read.
+IDENTIFIERS = ("claim_id", "patient_id", "provider_npi")
+
+
+def rejected_with_identifiers(claims) -> pd.DataFrame:
+    """``claims.rejected`` plus ``claim_id, patient_id, provider_npi`` as read from each
+    rejected row's cells (text, even when invalid), so its INP001 finding can be filtered by
+    claim, patient or provider like any other. A missing or blank patient cell takes the
+    claim id, as for checked lines; a column the input lacks gives ``""``."""
+    from addin.claims.table import cell_text
+
+    rejected = claims.rejected.reset_index(drop=True).copy()
+    if rejected.empty:
+        for name in IDENTIFIERS:
+            rejected[name] = pd.Series(dtype=object)
+        return rejected
+    raw = claims.raw
+    mapping = (claims.meta or {}).get("column_mapping") or {}
+    position = pd.Index(raw["row"].to_numpy()).get_indexer(rejected["row"].to_numpy())
+    for name in IDENTIFIERS:
+        header = mapping.get(name)
+        if isinstance(header, str) and header in raw.columns and (position >= 0).all():
+            cells = raw[header].to_numpy(dtype=object)[position]
+            rejected[name] = pd.Series([cell_text(c) for c in cells], dtype=object)
+        else:
+            rejected[name] = pd.Series([""] * len(rejected), dtype=object)
+    blank = rejected["patient_id"] == ""
+    rejected["patient_id"] = rejected["patient_id"].where(~blank, rejected["claim_id"])
+    return rejected
 
 
 def _cells(categories: np.ndarray, codes: np.ndarray, hits: Hits) -> pd.Series:
@@ -28,7 +57,8 @@ class INP001(Rule):
 
     **What it checks.** Every row the reader rejected (a date that is not a date, units that
     are not a whole number, no code ...) becomes a finding with the reason and the column,
-    so no input row is silently dropped.
+    so no input row is silently dropped. The finding keeps the row's claim id, patient and
+    provider exactly as read (even when invalid), so filtering by claim finds it.
 
     **Why it matters.** A line that is not checked may still be denied; it must be fixed and
     the file checked again.
@@ -54,13 +84,18 @@ class INP001(Rule):
         suggestion = cat(
             "Correct row ", rows_text(rejected["row"].to_numpy()), " and check the file again."
         )
-        return raw_findings(
+        found = raw_findings(
             np.full(len(rejected), -1, dtype=np.int64),
             row=rejected["row"].to_numpy(dtype=np.int64),
             message=message,
             suggestion=suggestion,
             source="input file",
         )
+        # a rejected row keeps its identifying fields as read (see rejected_with_identifiers)
+        for name in IDENTIFIERS:
+            if name in rejected.columns:
+                found[name] = rejected[name].fillna("").astype(str).to_numpy(dtype=object)
+        return found
 
 
 class INP002(Rule):

@@ -1,8 +1,10 @@
 """Modifiers: known codes, and the fee-schedule indicators that decide 26/TC, 50, 51, 62, 66, 80.
 
-Fee-schedule indicators come from the RVU file row of the code (the global row) for the date
-of service; a code missing from the loaded fee schedule is not judged here (CODE rules say
-it is unknown).
+Fee-schedule indicators come from the RVU file row the line is priced on, in the release for
+the date of service: a line billed with 26, TC or 53 reads the row with that MOD when the
+release has one (it carries its own PC/TC indicator and status), every other line the
+global row (:attr:`~addin.rules.context.RuleContext.line_fees`). A code missing from the
+loaded fee schedule is not judged here (CODE rules say it is unknown).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from addin.reference import indicators
 from addin.rules.base import Rule, no_findings
 from addin.rules.context import RuleContext
 from addin.rules.hits import Hits
-from addin.rules.text import cat, map_text
+from addin.rules.text import cat, choose, map_text
 from addin.verdicts import X_MODIFIERS
 
 ASSISTANT_MODIFIERS = ("80", "81", "82", "AS")
@@ -65,13 +67,16 @@ def _indicator_findings(
     found = _lines_with(context, modifiers)
     if found.empty:
         return no_findings()
-    column = context.code_status[indicator.column]
+    fees = context.line_fees
+    column = fees[indicator.column]
     values = column.take(found["line"].to_numpy()).to_numpy(dtype=object)
     found = found[np.isin(values.astype(str), list(bad_values))].reset_index(drop=True)
     hits = Hits(context, found["line"])
     if not hits:
         return no_findings()
     value = pd.Series(hits.take(column)).astype(str)
+    row_mod = pd.Series(hits.take(fees["fee_modifier"])).astype(str)
+    which_row = choose([row_mod.to_numpy() != ""], [cat(" (its ", row_mod, " row)")])
     mod = found["modifier"]
     message = cat(
         verdict,
@@ -81,6 +86,7 @@ def _indicator_findings(
         hits.code,
         " — the fee schedule's ",
         indicator.label,
+        which_row,
         " is ",
         value,
         " (",
@@ -93,7 +99,7 @@ def _indicator_findings(
         modifier=mod,
         message=message,
         suggestion=suggestion,
-        source=hits.take(context.code_status["source"]),
+        source=hits.take(fees["source"]),
     )
 
 
@@ -143,7 +149,9 @@ class MOD002(Rule):
     """Modifier 26 (professional component) on a code whose PC/TC indicator forbids it.
 
     **What it checks.** Lines with 26 whose code's PC/TC indicator is not 1 (diagnostic test
-    with professional and technical components) or 6 (lab physician interpretation).
+    with professional and technical components) or 6 (lab physician interpretation). The
+    indicator is read from the code's 26 row in the RVU file when it has one (83020: global
+    row 9, 26 row 6 — 26 is valid), else from the global row.
 
     **Why CMS denies it.** Only codes with separate professional and technical components can
     be split; 2 = professional-only code, 3 = technical-only, 4 = global-test-only (separate
@@ -178,7 +186,8 @@ class MOD002(Rule):
 class MOD003(Rule):
     """Modifier TC (technical component) on a code whose PC/TC indicator forbids it.
 
-    **What it checks.** Lines with TC whose code's PC/TC indicator is not 1.
+    **What it checks.** Lines with TC whose code's PC/TC indicator is not 1, read from the
+    code's TC row in the RVU file when it has one, else from the global row.
 
     **Why CMS denies it.** Only codes with separate professional and technical components
     (indicator 1) have a technical component to bill; 6 = lab physician interpretation codes

@@ -12,6 +12,7 @@ import pandas as pd
 
 from addin.codes import TABLE_SETTINGS
 from addin.reference.indicators import MODIFIER_INDICATOR_TEXT
+from addin.reference.ptp_index import GOVERNING_ORDER
 from addin.rules.base import Rule, no_findings, raw_findings
 from addin.rules.context import EM_ONLY, RuleContext
 from addin.rules.hits import line_rows
@@ -33,6 +34,8 @@ EDIT_COLUMNS = [
     "bypass_line",
     "same_sites",
     "anatomic_present",
+    "rows_in_force",
+    "in_force_text",
 ]
 
 X_SUGGESTION = ", ".join(f"{m} ({X_MODIFIER_TEXT[m]})" for m in X_MODIFIERS)
@@ -54,9 +57,16 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
     ``column_1, column_2, modifier_indicator, rationale, effective_date, deletion_date,
     source``, and the bypass decision: ``bypassed``, ``bypass_modifier``, ``bypass_line``
     (``column_1``/``column_2``), ``same_sites`` (anatomic modifiers both lines carry) and
-    ``anatomic_present``. When several rows of the table are in force for one pair (both
-    orders, overlapping episodes) the earliest effective one answers, as in
-    :func:`addin.verdicts.pair_verdict`.
+    ``anatomic_present``; ``rows_in_force`` (how many table rows are in force for the pair
+    on the date) and ``in_force_text`` (each of them described, ``""`` when only one).
+
+    When several rows are in force for one pair (both orders, overlapping episodes) the row
+    that governs is the strictest — indicator 0 over 1 — and on a tie the earliest effective
+    (an unknown effective date counts as the earliest), then the lower Column 1 code: the
+    order :data:`addin.reference.ptp_index.GOVERNING_ORDER` fixes and
+    :func:`addin.verdicts.pair_verdict` shares. The governing row decides Column 1 /
+    Column 2, the modifier indicator and whether a modifier bypasses; the finding names
+    every row in force.
     """
     if context.setting not in {s.value for s in TABLE_SETTINGS["ptp"]}:  # dme: no PTP table
         if NOT_FOR_SETTING not in context.notes:
@@ -86,11 +96,19 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
     )
     if matches.empty:
         return _empty_edits()
-    # the earliest effective row in force answers (NaT = from the start), as pair_verdict does
-    matches = matches.assign(_order=np.arange(len(matches)))
+    # the strictest row in force governs (indicator 0 over 1), then the earliest effective
+    # (NaT = from the start), then the lower Column 1 code: the order pair_verdict uses
     matches = matches.sort_values(
-        ["pair", "effective_date", "_order"], na_position="first", kind="stable"
-    ).drop_duplicates("pair")
+        ["pair", *GOVERNING_ORDER], na_position="first", kind="stable"
+    ).reset_index(drop=True)
+    pair_of_match = matches["pair"].to_numpy()
+    first_of_pair = np.r_[True, pair_of_match[1:] != pair_of_match[:-1]]
+    run_starts = np.flatnonzero(first_of_pair)
+    run_sizes = np.diff(np.r_[run_starts, len(matches)])
+    in_force_text = _in_force_texts(matches, run_starts, run_sizes)
+    matches = matches.iloc[run_starts].reset_index(drop=True)
+    matches["rows_in_force"] = run_sizes
+    matches["in_force_text"] = in_force_text
     edit_of_key = np.full(len(unique_keys), -1, dtype=np.int64)
     edit_of_key[matches["pair"].to_numpy()] = np.arange(len(matches))
     edit_index = edit_of_key[pair_ids]
@@ -109,9 +127,65 @@ def ptp_edits_for(context: RuleContext) -> pd.DataFrame:
             "effective_date": chosen["effective_date"].to_numpy(),
             "deletion_date": chosen["deletion_date"].to_numpy(),
             "source": chosen["source"].astype(object).to_numpy(),
+            "rows_in_force": chosen["rows_in_force"].to_numpy(dtype=np.int64),
+            "in_force_text": chosen["in_force_text"].to_numpy(dtype=object),
         }
     )
     return _apply_bypass(context, edits)
+
+
+def _in_force_texts(
+    matches: pd.DataFrame, run_starts: np.ndarray, run_sizes: np.ndarray
+) -> np.ndarray:
+    """Per pair (one run of ``matches``, governing row first), every row in force described
+    and joined with ``"; "`` — ``""`` for a pair with one row (the message names it)."""
+    out = np.full(len(run_starts), "", dtype=object)
+    several = np.flatnonzero(run_sizes > 1)
+    if not len(several):
+        return out
+    rows = np.repeat(run_starts[several], run_sizes[several])
+    rows = rows + np.arange(len(rows)) - np.repeat(
+        np.cumsum(run_sizes[several]) - run_sizes[several], run_sizes[several]
+    )
+    subset = matches.iloc[rows].reset_index(drop=True)
+    start = iso_dates(subset["effective_date"], missing="the start of the table")
+    end = iso_dates(subset["deletion_date"], missing="")
+    end = end.where(end == "", "last day " + end).where(end != "", "still active")
+    text = cat(
+        "Column 1 ",
+        subset["column_1"],
+        ", Column 2 ",
+        subset["column_2"],
+        ", indicator ",
+        subset["modifier_indicator"].astype(str),
+        ", from ",
+        start,
+        ", ",
+        end,
+        ", rationale: ",
+        subset["rationale"],
+    )
+    joined = text.groupby(np.repeat(several, run_sizes[several]), sort=True).agg("; ".join)
+    out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    return out
+
+
+def _in_force_note(edits: pd.DataFrame) -> pd.Series:
+    """``" N rows of this pair are in force …: …"`` for pairs with several, else ``""``."""
+    several = edits["rows_in_force"].to_numpy(dtype=np.int64) > 1
+    return choose(
+        [several],
+        [
+            cat(
+                " ",
+                edits["rows_in_force"].astype(str),
+                " rows of this pair are in force on the date; the strictest governs "
+                "(indicator 0 over 1): ",
+                edits["in_force_text"],
+                ".",
+            )
+        ],
+    )
 
 
 def _apply_bypass(context: RuleContext, edits: pd.DataFrame) -> pd.DataFrame:
@@ -275,6 +349,7 @@ class PTP001(Rule):
             edits["rationale"],
             ". ",
             _window(edits),
+            _in_force_note(edits),
         )
         suggestion = cat(
             "Report ",
@@ -360,6 +435,7 @@ class PTP002(Rule):
             edits["rationale"],
             ". ",
             _window(edits),
+            _in_force_note(edits),
         )
         suggestion = cat(
             "If the services were distinct and the record supports it, append ",
@@ -426,6 +502,7 @@ class PTP003(Rule):
             edits["rationale"],
             ". ",
             _window(edits),
+            _in_force_note(edits),
         )
         best = choose(
             [on_1],
