@@ -192,10 +192,14 @@ async def _workbook_answer(checks: CheckLimiter, path: Path, setting: str | None
     report = folder / "audit.xlsx"
 
     def work(deadline: Deadline) -> Any:
-        result = _check_or_400(path, setting, shown_name, deadline.progress)
-        path.unlink(missing_ok=True)
-        write_report(result, report)
-        return result
+        try:
+            result = _check_or_400(path, setting, shown_name, deadline.progress)
+            path.unlink(missing_ok=True)
+            write_report(result, report)
+            return result
+        finally:
+            if deadline.stopped.is_set():  # answered 422 already: nobody will stream the workbook
+                shutil.rmtree(folder, ignore_errors=True)
 
     try:
         result = await checks.run(work, f"The check of {shown_name}")
