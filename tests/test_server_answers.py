@@ -236,12 +236,10 @@ def test_no_upload_bytes_reach_any_log_record(client, caplog):
 
 def test_an_upload_without_length_is_refused_413_while_it_arrives():
     small = make_client(max_upload_bytes=64 * 1024)
-    sent = []
 
     def body():
         yield b'--bound\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n\r\n' + HEADER.encode()
         for _ in range(1000):  # 1 MB in all, far past the limit
-            sent.append(1)
             yield b"C1,P1,2026-05-04,43235,,1,K21.9\n" * 32
 
     answer = small.post("/api/check", content=body(),
