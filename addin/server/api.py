@@ -254,6 +254,7 @@ def build_router(authenticate: Any, checks: CheckLimiter | None = None,
         if setting:
             _setting(setting)
         folder = Path(tempfile.mkdtemp(prefix="cpt-addin-upload-"))
+        handed_over = False
         try:
             path = folder / shown_name
             with path.open("wb") as out:
@@ -261,13 +262,14 @@ def build_router(authenticate: Any, checks: CheckLimiter | None = None,
                     out.write(chunk)
             await file.close()
             if output == "xlsx":
+                handed_over = True  # the workbook answer removes the folder
                 return await _workbook_answer(checks, path, setting, shown_name, folder)
             result = await checks.run(
                 lambda deadline: _check_or_400(path, setting, shown_name, deadline.progress),
                 f"The check of {shown_name}",
             )
         finally:
-            if output != "xlsx":
+            if not handed_over:
                 shutil.rmtree(folder, ignore_errors=True)  # before the answer is sent
         refuse_large_answer(result, max_answer_findings, answer, output)
         chunks = json_chunks if output == "json" else jsonl_chunks

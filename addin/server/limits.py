@@ -177,6 +177,10 @@ class CheckLimiter:
         waiting = asyncio.wrap_future(future)
         try:
             return await asyncio.wait_for(asyncio.shield(waiting), self.timeout_seconds)
+        except asyncio.CancelledError:  # the client went away: nobody wants the answer
+            deadline.stopped.set()
+            waiting.add_done_callback(_consume)
+            raise
         except (asyncio.TimeoutError, CheckStopped):
             deadline.stopped.set()  # the thread stops at the check's next step
             waiting.add_done_callback(_consume)
