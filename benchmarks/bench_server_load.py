@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(summarise("all", every, sum(outcome["errors"].values()), outcome["seconds"]))
             report["repeats"].append({"rows": rows, "seconds": round(outcome["seconds"], 2),
                                       "rss_before_mb": before, "rss_after_mb": server_rss_mb(server.pid)})
+            last = report["repeats"][-1]
+            print(f"repeat {len(report['repeats'])}: {last['seconds']:.0f} s, {rows[-1]['errors']} errors, "
+                  f"server RSS {before:.0f} -> {last['rss_after_mb']:.0f} MB", file=sys.stderr, flush=True)
     finally:
         server.terminate()
         try:
