@@ -245,3 +245,37 @@ def test_the_browser_test_sees_console_errors(live_server, tmp_path):
         pytest.skip("Chromium is not installed (Debian: apt-get install --no-install-recommends chromium)")
     problems, _ = browse(chromium, f"{live_server}/static/no-such-page.html", 2.0, tmp_path / "profile")
     assert any("404" in p for p in problems)
+
+
+def test_lookups_are_answered_while_a_check_is_running(live_server, monkeypatch):
+    """A check holds a check thread, not the event loop or the threads of function calls."""
+    import addin.checker
+
+    entered, release = threading.Event(), threading.Event()
+
+    def held_check(source, progress, **kwargs):
+        entered.set()
+        release.wait(30)
+        raise ValueError("stopped by the test")
+
+    monkeypatch.setattr(addin.checker, "check", held_check)
+    headers = {"X-API-Key": API_KEY}
+    outcome = {}
+
+    def upload() -> None:
+        with httpx.Client(base_url=live_server, timeout=60) as client:
+            outcome["check"] = client.post("/api/check", files={"file": ("c.csv", b"cpt\n47383\n")},
+                                           headers=headers).status_code
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    try:
+        assert entered.wait(30)
+        with httpx.Client(base_url=live_server, timeout=10) as client:
+            assert client.get("/api/conflicts", params={"code1": "43235", "code2": "43497"},
+                              headers=headers).status_code == 200
+            assert client.get("/health").status_code == 200
+    finally:
+        release.set()
+        thread.join(60)
+    assert outcome["check"] == 400

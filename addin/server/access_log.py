@@ -4,6 +4,10 @@ Query strings, bodies, headers and path parameters (codes) are never written; th
 logged as its template (``/api/code/{code}``). Uvicorn's own access log, which prints the full
 URL, is switched off by ``cpt-addin serve``. An unhandled error becomes a 500 answer here and
 is logged by type and traceback frames only: exception messages may quote claim content.
+
+The multipart parser (python-multipart) logs what it finds wrong in an upload, quoting bytes of
+the body, and the names of its temporary files; :func:`withhold_body_logs` caps its loggers at
+WARNING and rewrites their records to a fixed text.
 """
 
 from __future__ import annotations
@@ -19,6 +23,29 @@ logger = logging.getLogger("addin.server.access")
 # Added to every answer (cheap here: a BaseHTTPMiddleware would cost a task per request).
 SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 error_logger = logging.getLogger("addin.server.errors")
+# The loggers python-multipart writes to (its module name, and the older package's name).
+BODY_PARSER_LOGGERS = ("python_multipart", "python_multipart.multipart", "multipart", "multipart.multipart")
+WITHHELD = "malformed multipart upload (the parser's details are not logged: they quote the upload)"
+
+
+class WithholdBody(logging.Filter):
+    """Replace a record's message, arguments and traceback with :data:`WITHHELD`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = WITHHELD, ()
+        record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+
+def withhold_body_logs() -> None:
+    """Keep request bodies out of the logs: python-multipart's loggers at WARNING, their
+    records reduced to a fixed text (idempotent)."""
+    for name in BODY_PARSER_LOGGERS:
+        parser_logger = logging.getLogger(name)
+        if parser_logger.level < logging.WARNING:  # NOTSET or DEBUG/INFO: file names, bytes
+            parser_logger.setLevel(logging.WARNING)
+        if not any(isinstance(f, WithholdBody) for f in parser_logger.filters):
+            parser_logger.addFilter(WithholdBody())
 
 
 def route_template(scope: Scope) -> str:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,13 +27,23 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from addin.codes import Setting, normalize_code, parse_date
 from addin.errors import CptAddinError, DataUnavailableError
 from addin.reference import schema
+from addin.server.answers import (
+    MEDIA_TYPES,
+    answer_head,
+    file_chunks,
+    json_chunks,
+    jsonl_chunks,
+    open_and_remove,
+    refuse_large_answer,
+)
+from addin.server.limits import CheckLimiter, Deadline
 from addin.validation import CodeInputError, check_pair, code_problem
 
 CLAIM_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
@@ -156,12 +168,13 @@ def findings_payload(result: Any, file_name: str) -> dict[str, Any]:
     )
 
 
-def _check_or_400(source: Path | list[list[Any]], setting: str | None, shown_name: str) -> Any:
+def _check_or_400(source: Path | list[list[Any]], setting: str | None, shown_name: str,
+                  progress: Any = False) -> Any:
     """Run the batch checker; input it cannot process answers 400 with its message."""
     from addin.checker import check
 
     try:
-        return check(source, setting=setting or None, source_name=shown_name)
+        return check(source, setting=setting or None, source_name=shown_name, progress=progress)
     except DataUnavailableError:
         raise  # a damaged store or a refused stale table: 503 (app.py), not the user's input
     except (CptAddinError, ValueError) as exc:
@@ -186,8 +199,47 @@ def sheet_table(findings: pd.DataFrame, first_row: int) -> list[list[Any]]:
     return table
 
 
-def build_router(authenticate: Any) -> APIRouter:
-    """The ``/api`` routes, all behind ``authenticate``."""
+def _result_headers(result: Any) -> dict[str, str]:
+    return {"X-Findings": str(result.counts["findings"]), "X-Exit-Code": str(result.exit_code)}
+
+
+async def _workbook_answer(checks: CheckLimiter, path: Path, setting: str | None, shown_name: str,
+                           folder: Path) -> Response:
+    """Check and write the audit workbook on a check thread, then stream it from the temporary
+    file, which is removed once it is open (or when the answer is done)."""
+    from addin.workbooks.report import write_report
+
+    report = folder / "audit.xlsx"
+
+    def work(deadline: Deadline) -> Any:
+        try:
+            result = _check_or_400(path, setting, shown_name, deadline.progress)
+            path.unlink(missing_ok=True)
+            write_report(result, report)
+            return result
+        finally:
+            if deadline.stopped.is_set():  # answered 422 already: nobody will stream the workbook
+                shutil.rmtree(folder, ignore_errors=True)
+
+    try:
+        result = await checks.run(work, f"The check of {shown_name}")
+        handle, removed = open_and_remove(report, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    headers = {
+        "Content-Disposition": f'attachment; filename="{Path(shown_name).stem}-audit.xlsx"',
+        "Content-Length": str(os.fstat(handle.fileno()).st_size),
+        **_result_headers(result),
+    }
+    return StreamingResponse(file_chunks(handle, None if removed else folder), media_type=XLSX_MEDIA_TYPE,
+                             headers=headers)
+
+
+def build_router(authenticate: Any, checks: CheckLimiter | None = None,
+                 max_answer_findings: int = 100_000) -> APIRouter:
+    """The ``/api`` routes, all behind ``authenticate``; claim checks run through ``checks``."""
+    checks = checks or CheckLimiter(2, 120)
     router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(authenticate)])
 
     @router.get("/code/{code}")
@@ -206,36 +258,43 @@ def build_router(authenticate: Any) -> APIRouter:
     @router.post("/check")
     async def check_file(
         file: Annotated[UploadFile, File(description="claims as .xlsx, .xlsm, .csv or .tsv")],
-        output: Annotated[str, Query(alias="format", pattern="^(json|xlsx)$")] = "json",
+        output: Annotated[str, Query(alias="format", pattern="^(json|jsonl|xlsx)$")] = "json",
+        answer: Annotated[str, Query(pattern="^(findings|counts)$")] = "findings",
         setting: str | None = None,
     ) -> Response:
-        """Check an uploaded claim file; answer the findings (JSON) or the audit workbook."""
+        """Check an uploaded claim file; answer the findings (JSON, JSON Lines) or the audit workbook.
+
+        Answers are streamed; ``answer=counts`` leaves out the findings. A JSON answer with more
+        findings than the server's limit is refused with 422 (ask for the counts or the workbook).
+        """
         shown_name = _safe_name(file.filename, "claims.csv")
         suffix = Path(shown_name).suffix.lower()
         if suffix not in CLAIM_SUFFIXES:
             raise HTTPException(400, f"{shown_name}: upload a claim file ending in {', '.join(CLAIM_SUFFIXES)}")
         if setting:
             _setting(setting)
-        with tempfile.TemporaryDirectory(prefix="cpt-addin-upload-") as folder:
-            path = Path(folder) / shown_name
+        folder = Path(tempfile.mkdtemp(prefix="cpt-addin-upload-"))
+        handed_over = False
+        try:
+            path = folder / shown_name
             with path.open("wb") as out:
                 while chunk := await file.read(1024 * 1024):
                     out.write(chunk)
             await file.close()
-            result = await run_in_threadpool(_check_or_400, path, setting, shown_name)
-            if output == "json":
-                return JSONResponse(findings_payload(result, shown_name))
-            from addin.workbooks.report import write_report
-
-            report = Path(folder) / "audit.xlsx"
-            await run_in_threadpool(write_report, result, report)
-            content = report.read_bytes()
-        headers = {
-            "Content-Disposition": f'attachment; filename="{Path(shown_name).stem}-audit.xlsx"',
-            "X-Findings": str(result.counts["findings"]),
-            "X-Exit-Code": str(result.exit_code),
-        }
-        return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
+            if output == "xlsx":
+                handed_over = True  # the workbook answer removes the folder
+                return await _workbook_answer(checks, path, setting, shown_name, folder)
+            result = await checks.run(
+                lambda deadline: _check_or_400(path, setting, shown_name, deadline.progress),
+                f"The check of {shown_name}",
+            )
+        finally:
+            if not handed_over:
+                shutil.rmtree(folder, ignore_errors=True)  # before the answer is sent
+        refuse_large_answer(result, max_answer_findings, answer, output)
+        chunks = json_chunks if output == "json" else jsonl_chunks
+        return StreamingResponse(chunks(result, shown_name, answer), media_type=MEDIA_TYPES[output],
+                                 headers=_result_headers(result))
 
     @router.post("/check-sheet")
     async def check_sheet(sheet: SheetCheck) -> JSONResponse:
@@ -244,10 +303,13 @@ def build_router(authenticate: Any) -> APIRouter:
             _setting(sheet.setting)
         shown_name = _safe_name(sheet.sheet, "sheet")
         rows = [["" if v is None else v for v in row] for row in sheet.values]
-        result = await run_in_threadpool(_check_or_400, rows, sheet.setting, shown_name)
-        payload = findings_payload(result, shown_name)
-        payload["table"] = sheet_table(result.findings, sheet.first_row)
-        del payload["findings"]
+        result = await checks.run(
+            lambda deadline: _check_or_400(rows, sheet.setting, shown_name, deadline.progress),
+            f"The check of {shown_name}",
+        )
+        refuse_large_answer(result, max_answer_findings, "findings", "json")
+        payload = answer_head(result, shown_name)
+        payload["table"] = await run_in_threadpool(sheet_table, result.findings, sheet.first_row)
         return JSONResponse(payload)
 
     return router

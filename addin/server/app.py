@@ -7,7 +7,9 @@ generates the custom functions from :mod:`addin.udfs`, and wires the routes with
   custom-functions metadata and script (Office fetches those without credentials);
 - authenticated (API key or Entra ID, see :mod:`addin.server.auth`): function calls and ``/api``;
 - everywhere: CORS for the Office origins and this server's own address only, request size
-  limits (413), 400 for input errors, and an access log without claim content.
+  limits (413), 400 for input errors (also :class:`addin.errors.CptAddinError` from anywhere),
+  claim checks on their own threads with a deadline (:class:`addin.server.limits.CheckLimiter`),
+  and logs without claim content (the access log; the multipart parser's records withheld).
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from addin import __version__
-from addin.errors import DataUnavailableError
+from addin.errors import CptAddinError, DataUnavailableError
 from addin.server import api, xlwings_routes
-from addin.server.access_log import AccessLog
+from addin.server.access_log import AccessLog, withhold_body_logs
 from addin.server.auth import Authenticator
 from addin.server.config import ServerSettings
 from addin.server.functions import build_custom_functions
 from addin.server.licence import load_xlwings_server
-from addin.server.limits import BodySizeLimit, limit_chooser
+from addin.server.limits import BodySizeLimit, CheckLimiter, limit_chooser
 from addin.server.manifest import ICON_SIZES, icon_png, manifest_xml
 
 logger = logging.getLogger("addin.server")
@@ -81,6 +83,7 @@ def create_app(settings: ServerSettings | None = None, udfs: ModuleType | None =
     settings = settings or ServerSettings.from_env()
     server = load_xlwings_server()
     functions = build_custom_functions(udfs, server)
+    withhold_body_logs()
     authenticate = Authenticator(settings)
     if not settings.auth_configured:
         logger.warning("no API key or Entra ID configured: the API is open to anyone who can reach it")
@@ -101,6 +104,11 @@ def create_app(settings: ServerSettings | None = None, udfs: ModuleType | None =
     async def data_unavailable(_: Request, exc: DataUnavailableError) -> JSONResponse:
         """A damaged store, or a stale table under [data] stale = "error": 503 with the fix."""
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(CptAddinError)
+    async def refused_input(_: Request, exc: CptAddinError) -> JSONResponse:
+        # Our own errors name what is wrong with the input (file, row, column): a 400, never a 500.
+        return JSONResponse({"detail": str(exc) or type(exc).__name__}, status_code=400)
 
     @app.get("/health", tags=["server"])
     def health() -> dict:
@@ -148,7 +156,9 @@ def create_app(settings: ServerSettings | None = None, udfs: ModuleType | None =
         raise HTTPException(404, "not found")
 
     app.include_router(xlwings_routes.build_router(server, functions, authenticate, settings.entra_enabled))
-    app.include_router(api.build_router(authenticate))
+    checks = CheckLimiter(settings.max_checks, settings.check_timeout_seconds)
+    app.state.checks = checks
+    app.include_router(api.build_router(authenticate, checks, settings.max_answer_findings))
 
     # Outermost last: the access log sees every answer, CORS headers reach 413s too.
     app.add_middleware(BodySizeLimit, limit_for=limit_chooser(settings.max_upload_bytes, settings.max_call_bytes))

@@ -32,6 +32,10 @@ class ServerSettings:
       itself is read once into ``api_key`` and never logged.
     - ``entra_tenant_id`` / ``entra_client_id``: turn on Entra ID (Azure AD) bearer tokens.
     - ``max_upload_bytes`` / ``max_call_bytes``: request size limits (413 above them).
+    - ``max_answer_findings``: the most findings a JSON, JSON Lines or CSV answer carries
+      (422 above it, pointing to ``answer=counts``, the workbook and the CLI).
+    - ``max_checks`` / ``check_timeout_seconds``: claim checks running at once (more wait
+      for a slot, then 503) and how long one may take (then 422 and the check is stopped).
     """
 
     host: str = "127.0.0.1"
@@ -48,6 +52,9 @@ class ServerSettings:
     namespace: str = DEFAULT_NAMESPACE
     max_upload_bytes: int = 20 * MB
     max_call_bytes: int = 1 * MB
+    max_answer_findings: int = 100_000
+    max_checks: int = 2
+    check_timeout_seconds: int = 120
     ssl_certfile: str = ""
     ssl_keyfile: str = ""
     office_js_url: str = OFFICE_JS_URL
@@ -70,6 +77,9 @@ class ServerSettings:
             "namespace": os.environ.get("CPT_ADDIN_FUNCTIONS_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
             "max_upload_bytes": _env_int("CPT_ADDIN_MAX_UPLOAD_MB", 20) * MB,
             "max_call_bytes": _env_int("CPT_ADDIN_MAX_CALL_KB", 1024) * 1024,
+            "max_answer_findings": _env_int("CPT_ADDIN_MAX_ANSWER_FINDINGS", 100_000),
+            "max_checks": max(1, _env_int("CPT_ADDIN_MAX_CHECKS", 2)),
+            "check_timeout_seconds": max(1, _env_int("CPT_ADDIN_CHECK_TIMEOUT_S", 120)),
             "office_js_url": os.environ.get("CPT_ADDIN_OFFICE_JS_URL", "").strip() or OFFICE_JS_URL,
         }
         values.update(given)

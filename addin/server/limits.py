@@ -1,17 +1,30 @@
-"""Request size limits: answer 413 with a clear message before reading an oversized body.
+"""Request and work limits: what one request may send, and how long one claim check may run.
 
-The limit depends on the path: claim files and sheets may be large (``max_upload_bytes``,
-20 MB by default), everything else — one function call, one lookup — is small
-(``max_call_bytes``, 1 MB). ``Content-Length`` is checked up front; a body sent without one
-(chunked) is counted as it arrives.
+- :class:`BodySizeLimit` answers 413 with a clear message before reading an oversized body.
+  The limit depends on the path: claim files and sheets may be large (``max_upload_bytes``,
+  20 MB by default), everything else — one function call, one lookup — is small
+  (``max_call_bytes``, 1 MB). ``Content-Length`` is checked up front; a body sent without one
+  (chunked) is counted as it arrives.
+- :class:`CheckLimiter` runs claim checks on its own few threads, off the event loop and off
+  the thread pool that answers function calls: at most ``max_checks`` at once, a short queue
+  behind them (503 when it is full), and a deadline per check (422; the check is stopped at
+  its next step), so one upload cannot hold the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+T = TypeVar("T")
 
 UPLOAD_PATHS = ("/api/check",)  # and /api/check-sheet, by prefix
 
@@ -99,3 +112,87 @@ def limit_chooser(max_upload_bytes: int, max_call_bytes: int) -> Callable[[str],
         return max_upload_bytes if path.startswith(UPLOAD_PATHS) else max_call_bytes
 
     return limit_for
+
+
+class CheckStopped(Exception):  # noqa: N818 - a signal, not an error the user sees
+    """Raised inside a check's thread when its deadline has passed: the check stops there."""
+
+
+class Deadline:
+    """The time a check may take; :meth:`progress` is the checker's progress callback and
+    raises :class:`CheckStopped` once the time is up (between two rules, or before reading)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.stopped = threading.Event()
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """The ``progress`` callback of :func:`addin.checker.check`."""
+        if stage != "done" and (self.stopped.is_set() or time.monotonic() > self.ends):
+            self.stopped.set()
+            raise CheckStopped(stage)
+
+
+class CheckLimiter:
+    """At most ``max_checks`` claim checks at once on dedicated threads, ``queue`` more waiting
+    (503 beyond), each answered 422 when it has not finished after ``timeout_seconds``."""
+
+    def __init__(self, max_checks: int, timeout_seconds: float, queue: int | None = None) -> None:
+        self.max_checks = max(1, max_checks)
+        self.timeout_seconds = timeout_seconds
+        self.queue = 4 * self.max_checks if queue is None else queue
+        self._executor = ThreadPoolExecutor(self.max_checks, thread_name_prefix="cpt-addin-check")
+        self._lock = threading.Lock()
+        self._pending = 0  # running and waiting checks
+
+    @property
+    def pending(self) -> int:
+        """Checks running or waiting for a thread."""
+        return self._pending
+
+    def _finished(self, _: Future) -> None:
+        with self._lock:
+            self._pending -= 1
+
+    async def run(self, work: Callable[[Deadline], T], what: str) -> T:
+        """Run ``work(deadline)`` on a check thread; ``what`` names the work in messages."""
+        with self._lock:
+            if self._pending >= self.max_checks + self.queue:
+                raise HTTPException(
+                    503,
+                    f"The server is busy: {self._pending} claim checks are running or waiting. "
+                    "Try again in a minute.",
+                    headers={"Retry-After": "60"},
+                )
+            self._pending += 1
+        deadline = Deadline(self.timeout_seconds)
+        try:
+            future = self._executor.submit(work, deadline)
+        except RuntimeError:  # the executor is shutting down
+            with self._lock:
+                self._pending -= 1
+            raise HTTPException(503, "The server is shutting down; try again in a minute.") from None
+        future.add_done_callback(self._finished)
+        waiting = asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), self.timeout_seconds)
+        except asyncio.CancelledError:  # the client went away: nobody wants the answer
+            deadline.stopped.set()
+            waiting.add_done_callback(_consume)
+            raise
+        except (asyncio.TimeoutError, CheckStopped):
+            deadline.stopped.set()  # the thread stops at the check's next step
+            waiting.add_done_callback(_consume)
+            raise HTTPException(
+                422,
+                f"{what} did not finish within {self.timeout_seconds:g} s (CPT_ADDIN_CHECK_TIMEOUT_S) "
+                "and was stopped. Split the file into smaller parts, or check it with the command "
+                "line (cpt-addin check FILE), which has no time limit.",
+            ) from None
+
+
+def _consume(future: asyncio.Future) -> None:
+    """Retrieve an abandoned check's outcome so asyncio does not report it as lost."""
+    if not future.cancelled():
+        future.exception()
