@@ -213,7 +213,7 @@ HOSTILE_SNIPPETS = (
     b"\x80\x81\x8d\x8f\x90\x9d",  # the five bytes cp1252 leaves undefined, and more
     b"\xc3",  # a cut UTF-8 sequence
     b"\xed\xa0\x80",  # a UTF-16 surrogate encoded as UTF-8
-    b"=HYPERLINK(\"http://x\")",
+    b'=HYPERLINK("http://x")',
     b"+1+1",
     b"sep=;\n",
     b"PK\x03\x04",
@@ -266,7 +266,9 @@ def sample_data_rows() -> int:
     return len(sample_rows()) - 1
 
 
-def rows_text(rows: Sequence[Sequence[str]], delimiter: str = ",", newline: str = "\n") -> list[str]:
+def rows_text(
+    rows: Sequence[Sequence[str]], delimiter: str = ",", newline: str = "\n"
+) -> list[str]:
     """Each row as one delimited record (quoted as the csv module does), newline included."""
     out = []
     for row in rows:
@@ -335,6 +337,40 @@ class RawCase:
         return self.payload
 
 
+#: Claim rows whose identifiers and free text look like spreadsheet formulas; the first two
+#: are a PTP conflict, so their claim and patient ids reach the findings.
+FORMULA_ROWS = (
+    (
+        "=1+1",
+        "@SUM(1)",
+        "+1900000013",
+        "2026-05-04",
+        "43497",
+        "",
+        "1",
+        "K22.0",
+        "22",
+        '=HYPERLINK("http://x")',
+    ),
+    ("=1+1", "@SUM(1)", "+1900000013", "2026-05-04", "43235", "", "1", "K22.0", "22", "-2+3"),
+    (
+        '=cmd|"/c calc"!A1',
+        "@SUM(1)",
+        "1900000013",
+        "2026-05-04",
+        "43235",
+        "",
+        "1",
+        "K22.0",
+        "22",
+        "+1",
+    ),
+)
+FORMULA_PAYLOADS = frozenset(
+    cell for row in FORMULA_ROWS for cell in row if cell[:1] in ("=", "+", "-", "@")
+)
+
+
 def _header() -> str:
     return rows_text(sample_rows()[:1])[0]
 
@@ -376,8 +412,10 @@ def explicit_text_cases() -> list[RawCase]:
             (header.rstrip("\n") + "".join(f",X{i}" for i in range(20_000)) + "\n" + row).encode(),
         ),
         RawCase("claims.csv", "unclosed quote", (header + '"' + row * 3).encode()),
-        RawCase("claims.csv", "5 000 empty lines then a row", (header + "\n" * 5000 + row).encode()),
-        RawCase("claims.csv", "20 000 one-letter lines", (header + "a\n" * 20_000 + row).encode()),
+        RawCase(
+            "claims.csv", "5 000 empty lines then a row", (header + "\n" * 5000 + row).encode()
+        ),
+        RawCase("claims.csv", "5 000 one-letter lines", (header + "a\n" * 5_000 + row).encode()),
         RawCase(
             "claims.csv",
             "modifiers cell with 8 modifiers",
@@ -386,7 +424,7 @@ def explicit_text_cases() -> list[RawCase]:
         RawCase(
             "claims.csv",
             "formula-like cells",
-            (header + '=cmd|"/c calc"!A1,@SUM(1),+1,-1,=1+1,43235,,1,K22.0,22,=HYPERLINK("x")\n').encode(),
+            (header + "".join(rows_text(FORMULA_ROWS))).encode(),
         ),
         RawCase("claims.csv", "one byte 0xFF", b"\xff"),
         RawCase("claims.csv", "a UTF-8 BOM only", b"\xef\xbb\xbf"),
@@ -562,7 +600,9 @@ CMS_NAMES = {
 }
 
 #: A plain (docs/custom_tables.md) MUE table, as a user would write it.
-PLAIN_MUE = "code,mue_units,mai,rationale\n47383,1,2,Clinical\n64483,1,2,Anatomic\n77002,1,3,Policy\n"
+PLAIN_MUE = (
+    "code,mue_units,mai,rationale\n47383,1,2,Clinical\n64483,1,2,Anatomic\n77002,1,3,Policy\n"
+)
 
 
 @dataclass(frozen=True)
@@ -593,7 +633,9 @@ class CmsCase:
                 text = re.sub(r"\r\n|\r|\n", lambda _: self.newline, text)
             raw = text.encode(self.encoding or "latin-1", errors="replace")
         if self.zipped:
-            return apply_ops(rebuild_zip([(CMS_NAMES.get(self.source, self.source), raw)]), self.ops)
+            return apply_ops(
+                rebuild_zip([(CMS_NAMES.get(self.source, self.source), raw)]), self.ops
+            )
         return apply_ops(raw, self.ops)
 
 

@@ -13,6 +13,7 @@ Properties, for mutated CSV/TSV/TXT and xlsx/xlsm files (see ``fuzz_helpers``):
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ import sys
 
 import pytest
 from fuzz_helpers import (
+    FORMULA_PAYLOADS,
     PROJECT_ROOT,
     TRACEBACK,
     ByteOp,
@@ -72,7 +74,9 @@ def check_file(case, data: bytes, suffix: str) -> None:
         counts = summary_counts(run.out)
         assert counts, f"{describe(case)}: no 'rows read, checked, rejected' line: {run.out[:300]}"
         read, checked, rejected = counts
-        assert read == checked + rejected, f"{describe(case)}: {counts} rows read != checked + rejected"
+        assert read == checked + rejected, (
+            f"{describe(case)}: {counts} rows read != checked + rejected"
+        )
         records = json.loads(findings.read_text(encoding="utf-8"))
         assert f"Findings: {len(records)} " in run.out, f"{describe(case)}: findings file disagrees"
 
@@ -80,7 +84,7 @@ def check_file(case, data: bytes, suffix: str) -> None:
 # ----------------------------------------------------------------------------- the reader
 
 
-@fuzz_settings(max_examples=60)
+@fuzz_settings(max_examples=50)
 @given(case=hostile_text_cases)
 @example(case=TextCase(ops=(ByteOp("truncate", 1234),)))
 @example(case=TextCase(encodings=("utf-8", "utf-16-le"), delimiter=";"))
@@ -101,7 +105,7 @@ def test_reader_refuses_or_accounts_for_every_row(case):
             pytest.fail(f"{describe(case)}: rows not accounted for: {exc}", pytrace=False)
 
 
-@fuzz_settings(max_examples=40)
+@fuzz_settings(max_examples=30)
 @given(case=clean_text_cases)
 @example(case=TextCase(encodings=("utf-16",)))
 @example(case=TextCase(encodings=("utf-8", "cp1252"), delimiter="\t", suffix=".tsv"))
@@ -122,8 +126,21 @@ def test_reencoded_sample_reads_every_record(case):
 # ----------------------------------------------------------------------------- the command
 
 
-@fuzz_settings(max_examples=25)
+@fuzz_settings(max_examples=15)
 @given(case=hostile_text_cases)
+@example(  # found by this suite: TypeError in checker/status.py on main
+    case=TextCase(
+        delimiter=";",
+        newline="\r\n",
+        encodings=("latin-1",),
+        ops=(
+            ByteOp("truncate", 537),
+            ByteOp("insert", 483, b"\xfe\xff"),
+            ByteOp("flip", 44115, length=46),
+        ),
+        suffix=".tsv",
+    )
+)
 def test_check_survives_hostile_text(case):
     check_file(case, case.build(), case.suffix)
 
@@ -133,7 +150,7 @@ def test_check_survives_explicit_hostile_text(case):
     check_file(case, case.build(), ".csv")
 
 
-@fuzz_settings(max_examples=25)
+@fuzz_settings(max_examples=12)
 @given(case=hostile_workbook_cases)
 @example(case=WorkbookCase(ops=(ByteOp("truncate", 5000),)))
 @example(case=WorkbookCase(members=(MemberOp("garbage", 3),)))
@@ -169,32 +186,42 @@ def test_check_survives_a_sheet_whose_size_is_a_lie(workbook_parts):
     assert_clean(run, (2,), "zip bomb: sheet1.xml 100 MB of zeros declared as 1 000 bytes")
 
 
-def test_formula_like_cells_reach_no_output_as_formulas():
-    """Cells that look like formulas come back as text in the findings CSV and the workbook."""
+@pytest.fixture(scope="module")
+def formula_outputs(tmp_path_factory):
+    """The findings CSV and audit workbook of claims whose cells look like formulas."""
+    case = next(c for c in explicit_text_cases() if c.label == "formula-like cells")
+    folder = tmp_path_factory.mktemp("formula-outputs")
+    path = folder / "claims.csv"
+    path.write_bytes(case.build())
+    findings, audit = folder / "findings.csv", folder / "audit.xlsx"
+    run = run_cli(["check", path, "--findings", findings, "-o", audit])
+    assert_clean(run, (0, 1), case)
+    return findings, audit
+
+
+def test_formula_like_cells_are_not_formulas_in_the_findings_csv(formula_outputs):
+    """A claim id ``=1+1`` must not reach the findings CSV as a cell Excel would evaluate."""
+    findings, _ = formula_outputs
+    with findings.open(encoding="utf-8-sig", newline="") as handle:
+        cells = {cell for row in csv.reader(handle) for cell in row}
+    leaked = cells & FORMULA_PAYLOADS
+    assert not leaked, f"formula text written as is to the findings CSV: {sorted(leaked)}"
+
+
+def test_formula_like_cells_are_text_in_the_audit_workbook(formula_outputs):
+    """Input text is written to the workbook as text, never as a formula."""
     from openpyxl import load_workbook
 
-    case = next(c for c in explicit_text_cases() if c.label == "formula-like cells")
-    payloads = {'=cmd|"/c calc"!A1', "@SUM(1)", "+1", "=1+1", '=HYPERLINK("x")'}
-    with scratch_dir() as folder:
-        path = folder / "claims.csv"
-        path.write_bytes(case.build())
-        findings, audit = folder / "findings.csv", folder / "audit.xlsx"
-        run = run_cli(["check", path, "--findings", findings, "-o", audit])
-        assert_clean(run, (0, 1), case)
-        import csv
-
-        with findings.open(encoding="utf-8-sig", newline="") as handle:
-            cells = {cell for row in csv.reader(handle) for cell in row}
-        assert not cells & payloads, f"formula text written as is to the findings CSV: {cells & payloads}"
-        book = load_workbook(audit)
-        formulas = [
-            f"{sheet.title}!{cell.coordinate}"
-            for sheet in book.worksheets
-            for row in sheet.iter_rows()
-            for cell in row
-            if cell.data_type == "f" and isinstance(cell.value, str) and cell.value in payloads
-        ]
-        assert not formulas, f"input text written as formulas: {formulas[:5]}"
+    _, audit = formula_outputs
+    book = load_workbook(audit)
+    formulas = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f" and cell.value in FORMULA_PAYLOADS
+    ]
+    assert not formulas, f"input text written as formulas: {formulas[:5]}"
 
 
 # ----------------------------------------------------------------------------- smoke: a real process

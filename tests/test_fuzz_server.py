@@ -79,7 +79,11 @@ def upload(client, case, name: str, data: bytes, output: str = "json"):
     if answer.status_code == 200 and output == "json":
         body = answer.json()
         counts = body["counts"]
-        read, checked, rejected = counts["rows_read"], counts["rows_checked"], counts["rows_rejected"]
+        read, checked, rejected = (
+            counts["rows_read"],
+            counts["rows_checked"],
+            counts["rows_rejected"],
+        )
         assert read == checked + rejected, f"{describe(case)}: {counts}"
         assert body["exit_code"] in (0, 1), describe(case)
         assert counts["findings"] == len(body["findings"]), describe(case)
@@ -87,18 +91,27 @@ def upload(client, case, name: str, data: bytes, output: str = "json"):
 
 
 ODD_NAMES = st.sampled_from(
-    ("claims", "../../etc/claims", "C:\\Users\\x\\claims", "claims\u202e", "ｃｌａｉｍｓ", "a" * 300, "", ".")
+    (
+        "claims",
+        "../../etc/claims",
+        "C:\\Users\\x\\claims",
+        "claims\u202e",
+        "ｃｌａｉｍｓ",
+        "a" * 300,
+        "",
+        ".",
+    )
 )
 
 
-@fuzz_settings(max_examples=20)
+@fuzz_settings(max_examples=12)
 @given(case=hostile_text_cases, stem=ODD_NAMES, output=st.sampled_from(("json", "json", "xlsx")))
 @example(case=TextCase(ops=(ByteOp("nul", 300),)), stem="claims", output="json")
 def test_upload_of_hostile_text(client, case, stem, output):
     upload(client, case, stem + case.suffix, case.build(), output)
 
 
-@fuzz_settings(max_examples=15)
+@fuzz_settings(max_examples=8)
 @given(case=hostile_workbook_cases, output=st.sampled_from(("json", "json", "xlsx")))
 @example(case=WorkbookCase(ops=(ByteOp("truncate", 3000),)), output="json")
 def test_upload_of_hostile_workbooks(client, case, output):
@@ -109,19 +122,30 @@ def _explicit_uploads() -> list[RawCase]:
     parts = [(info.filename, data) for info, data in zip_members(sample_xlsx())]
     sheet = "xl/worksheets/sheet1.xml"
     others = [(n, d) for n, d in parts if n != sheet]
-    small = {"empty file", "header only", "NUL bytes only", "4 MB cell in the Scenario column",
-             "20 000 columns in one data row", "modifiers cell with 8 modifiers"}
+    small = {
+        "empty file",
+        "header only",
+        "NUL bytes only",
+        "4 MB cell in the Scenario column",
+        "modifiers cell with 8 modifiers",
+    }  # the wide rows go through the CLI only
     cases = [c for c in explicit_text_cases() if c.label in small]
     return [
         *cases,
-        RawCase("claims.xlsx", "zip bomb beside the sheet", zip_bomb(parts, "xl/media/x.bin", BOMB_BYTES)),
+        RawCase(
+            "claims.xlsx",
+            "zip bomb beside the sheet",
+            zip_bomb(parts, "xl/media/x.bin", BOMB_BYTES),
+        ),
         RawCase(
             "claims.xlsx",
             "sheet of zeros declared 1 000 bytes",
             with_declared_size(zip_bomb(others, sheet, BOMB_BYTES), sheet, 1000),
         ),
         RawCase("claims.xlsx", "empty xlsx", b""),
-        RawCase("claims.csv", "over the upload limit", b"cpt\n" + b"47383\n" * (UPLOAD_LIMIT // 6 + 1)),
+        RawCase(
+            "claims.csv", "over the upload limit", b"cpt\n" + b"47383\n" * (UPLOAD_LIMIT // 6 + 1)
+        ),
     ]
 
 
@@ -136,8 +160,14 @@ def test_upload_of_explicit_hostile_files(client, case):
 
 def test_upload_without_a_file_field_is_4xx(client):
     call(client, "no file field", "POST", "/api/check", data={"other": "x"})
-    call(client, "not multipart", "POST", "/api/check", content=b"cpt\n47383\n",
-         headers={"Content-Type": "text/csv"})
+    call(
+        client,
+        "not multipart",
+        "POST",
+        "/api/check",
+        content=b"cpt\n47383\n",
+        headers={"Content-Type": "text/csv"},
+    )
 
 
 # ----------------------------------------------------------------------------- sheets and lookups
@@ -151,7 +181,9 @@ json_cells = st.recursive(
         st.text(max_size=12),
         st.sampled_from(("47383", "43235", "2026-05-04", "26,XS", "K22.0", "=1+1", "", " ")),
     ),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=5), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=3,
 )
 
@@ -176,8 +208,10 @@ def sheets(draw):
     }
 
 
-@fuzz_settings(max_examples=20)
+@fuzz_settings(max_examples=12)
 @given(body=sheets())
+@example(body={"values": [list(sample_rows()[0][:9]), [{"a": 1}, *sample_rows()[1][1:9]]]})
+@example(body={"values": [list(sample_rows()[0][:9]), [["x"], *sample_rows()[1][1:9]]]})
 def test_check_sheet_with_arbitrary_cells(client, body):
     answer = call(client, body, "POST", "/api/check-sheet", json=body)
     if answer.status_code == 200:
@@ -196,4 +230,10 @@ def test_lookups_with_arbitrary_text(client, code, other, date, setting):
     params = {k: v for k, v in (("date", date), ("setting", setting)) if v is not None}
     case = (code, other, date, setting)
     call(client, case, "GET", f"/api/code/{quote(code, safe='')}", params=params)
-    call(client, case, "GET", "/api/conflicts", params={"code1": code, "code2": other, "mods1": other, **params})
+    call(
+        client,
+        case,
+        "GET",
+        "/api/conflicts",
+        params={"code1": code, "code2": other, "mods1": other, **params},
+    )
