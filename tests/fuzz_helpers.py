@@ -438,12 +438,17 @@ def explicit_text_cases() -> list[RawCase]:
 @cache
 def sample_xlsx() -> bytes:
     """The sample claims as a small workbook (made with openpyxl, cached)."""
+    return workbook_bytes(sample_rows(), "Claims")
+
+
+def workbook_bytes(rows: Sequence[Sequence[object]], title: str = "Sheet1") -> bytes:
+    """A one-sheet workbook of ``rows`` (made with openpyxl)."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "Claims"
-    for row in sample_rows():
+    sheet.title = title
+    for row in rows:
         sheet.append(list(row))
     buffer = io.BytesIO()
     book.save(buffer)
@@ -512,9 +517,9 @@ class WorkbookCase:
     ops: tuple[ByteOp, ...] = ()
     suffix: str = ".xlsx"
 
-    def build(self) -> bytes:
-        """The file's bytes."""
-        blob = sample_xlsx()
+    def build(self, base: bytes | None = None) -> bytes:
+        """The file's bytes (``base``: another workbook to start from than the sample)."""
+        blob = sample_xlsx() if base is None else base
         if self.members:
             parts = [(info.filename, data) for info, data in zip_members(blob)]
             for op in self.members:
@@ -614,6 +619,7 @@ class CmsCase:
     encoding: str | None = None  # None: as CMS wrote it
     ops: tuple[ByteOp, ...] = ()
     zipped: bool = False  # put the file in a .zip (as CMS ships it)
+    delimiter: str | None = None  # replaces the file's own (tab in PTP .txt, else comma)
 
     @property
     def name(self) -> str:
@@ -627,8 +633,10 @@ class CmsCase:
             raw = (layouts / self.source).read_bytes()
         else:
             raw = PLAIN_MUE.encode()
-        if self.newline is not None or self.encoding is not None:
+        if self.newline is not None or self.encoding is not None or self.delimiter is not None:
             text = raw.decode("latin-1")  # every excerpt is ASCII or Latin-1
+            if self.delimiter is not None:
+                text = text.replace("\t" if self.source.endswith(".txt") else ",", self.delimiter)
             if self.newline is not None:
                 text = re.sub(r"\r\n|\r|\n", lambda _: self.newline, text)
             raw = text.encode(self.encoding or "latin-1", errors="replace")
@@ -646,4 +654,11 @@ hostile_cms_cases = st.builds(
     encoding=st.one_of(st.none(), st.sampled_from(ENCODINGS)),
     ops=st.lists(byte_ops, max_size=5).map(tuple),
     zipped=st.booleans(),
+    delimiter=st.one_of(st.none(), st.sampled_from(DELIMITERS)),
 )
+
+
+def excerpt_rows(layouts: Path, source: str) -> list[list[str]]:
+    """The records of a CSV layout excerpt (Latin-1), as an official xlsx would hold them."""
+    text = (layouts / source).read_bytes().decode("latin-1")
+    return list(csv.reader(io.StringIO(text, newline="")))

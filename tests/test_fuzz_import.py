@@ -26,15 +26,19 @@ from fuzz_helpers import (
     ByteOp,
     CmsCase,
     RawCase,
+    WorkbookCase,
     assert_clean,
     describe,
+    excerpt_rows,
     fuzz_settings,
     hostile_cms_cases,
+    hostile_workbook_cases,
     rebuild_zip,
     run_cli,
     scratch_dir,
     tree_checksum,
     with_declared_size,
+    workbook_bytes,
     zip_bomb,
 )
 from hypothesis import example, given
@@ -124,6 +128,34 @@ def test_all_or_nothing_import_beside_a_good_file(case, layouts, template_home, 
         path = folder / case.name
         path.write_bytes(case.build(layouts))
         import_and_check(case, [good, path], home, "--all-or-nothing", "--vintage", "2026Q4")
+
+
+@pytest.fixture(scope="module")
+def mue_workbook(layouts) -> bytes:
+    """The MUE excerpt as the official xlsx layout holds it (one sheet, same records)."""
+    return workbook_bytes(excerpt_rows(layouts, CMS_EXCERPTS[1]), "MUE")
+
+
+@fuzz_settings(max_examples=20)
+@given(case=hostile_workbook_cases)
+@example(case=WorkbookCase(ops=(ByteOp("truncate", 3000),)))
+def test_import_of_hostile_workbooks(case, mue_workbook, template_home, monkeypatch):
+    """A damaged MUE workbook: refused or imported, never a traceback; a refusal changes nothing."""
+    with scratch_dir() as folder:
+        home = Home(template_home, folder, monkeypatch)
+        path = folder / f"MCR_MUE_PractitionerServices_Eff_07-01-2026{case.suffix}"
+        path.write_bytes(case.build(mue_workbook))
+        import_and_check(case, [path], home)
+
+
+def test_the_undamaged_mue_workbook_imports(mue_workbook, template_home, monkeypatch):
+    """The starting point of the workbook fuzz is a file the importer takes."""
+    with scratch_dir() as folder:
+        Home(template_home, folder, monkeypatch)
+        path = folder / "MCR_MUE_PractitionerServices_Eff_07-01-2026.xlsx"
+        path.write_bytes(mue_workbook)
+        run = run_cli(["data", "import", path])
+    assert run.code == 0 and "imported" in run.out, run.describe()
 
 
 def _explicit_cases() -> list[RawCase]:
