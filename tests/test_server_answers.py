@@ -204,7 +204,6 @@ def test_bad_uploads_get_a_clear_answer_never_500(client, case):
         assert "/tmp" not in answer.text and "cpt-addin-upload-" not in answer.text
 
 
-@pytest.mark.xfail(strict=False, reason="addin/checker/status.py fails on 5+ modifiers (fixed on the rules branch)")
 def test_five_modifiers_on_a_line_is_not_a_500(client):
     line = "C1,P1,2026-05-04,43235,\"25,59,76,77,91\",1,K21.9\n"
     answer = upload(client, name="claims.csv", content=(HEADER + line).encode())

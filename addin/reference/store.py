@@ -19,6 +19,7 @@ Layout and identity rules are in :mod:`addin.reference.schema`. What this module
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -27,6 +28,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +204,9 @@ class Store:
             return FileOutcome(source.name, SKIPPED, message=f"{exc.reason.split(':')[0]}")
         except InputFileError as exc:
             return FileOutcome(source.name, REFUSED, error=exc, message=str(exc))
-        except (ValueError, KeyError, IndexError, TypeError, pa.ArrowException) as exc:
+        except (
+            ValueError, KeyError, IndexError, TypeError, pa.ArrowException, csv.Error, zlib.error
+        ) as exc:
             error = InputFileError(
                 source.name, f"could not read the file ({type(exc).__name__}: {exc})"
             )

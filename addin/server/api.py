@@ -59,7 +59,9 @@ SHEET_COLUMNS = [
 class SheetCheck(BaseModel):
     """The used range of a sheet, as the cells' display texts, and where it starts."""
 
-    values: list[list[Any]] = Field(min_length=1)
+    # cells as Office.js sends them: text, numbers, booleans or empty (a nested object or
+    # list is no cell value: 400, not a crash further in)
+    values: list[list[str | int | float | bool | None]] = Field(min_length=1)
     first_row: int = Field(default=1, ge=1)
     sheet: str = Field(default="", max_length=100)
     setting: str | None = None

@@ -103,10 +103,18 @@ def check_not_binary(source: Source) -> None:
         raise InputFileError(source.name, "the file is binary data, not text or a spreadsheet")
 
 
+def _old_mac_lines(data: bytes) -> bytes:
+    """Lines ended by CR alone (classic Mac OS, some exports) as LF lines; CRLF untouched."""
+    if b"\r" in data and b"\n" not in data:
+        return data.replace(b"\r", b"\n")
+    return data
+
+
 def decode_text(source: Source) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252 / Latin-1."""
+    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252 / Latin-1.
+    CR-only line ends are read as line ends."""
     check_not_binary(source)
-    data = source.data
+    data = _old_mac_lines(source.data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -133,9 +141,10 @@ def is_utf8(data: bytes, chunk: int = 1 << 22) -> bool:
 
 
 def utf8_bytes(source: Source) -> bytes:
-    """The file's bytes as UTF-8 (BOM removed), for pyarrow's CSV reader."""
+    """The file's bytes as UTF-8 (BOM removed, CR-only line ends as LF), for pyarrow's CSV
+    reader."""
     check_not_binary(source)
-    data = source.data
+    data = _old_mac_lines(source.data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if is_utf8(data):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -138,8 +139,9 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -
     try:
         with archive.open(member) as handle:
             data = handle.read(member.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputFileError(name, f"cannot read from the zip: {exc}") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+        # a damaged archive: bad CRC, corrupt deflate stream, offsets past the end
+        raise InputFileError(name, f"cannot read from the zip (damaged archive?): {exc}") from exc
     if len(data) > member.file_size:
         raise InputFileError(name, "the zip member is larger than its header says; refused")
     return data
