@@ -135,3 +135,27 @@ def test_batch_rule_agrees_with_point_verdict_on_overlapping_rows(overlap_ref):
         assert got == reference_ptp(overlap_ref, lines, "practitioner")
 
     run()
+
+
+def test_conflicts_table_marks_the_governing_row(ref, monkeypatch):
+    """CPT_CONFLICTS_TABLE lists both rows in force and says which governs, as CPT_CONFLICTS does."""
+    from addin import udfs
+    from addin.excel import answers
+
+    def clear_caches():  # the Excel answers cache per reference: keep this tiny one to itself
+        for cache in answers._caches:
+            cache.clear()
+
+    monkeypatch.setattr(answers, "reference", lambda: ref)
+    clear_caches()
+    try:
+        table = udfs.CPT_CONFLICTS_TABLE([["47000"], ["64483"]], "2022-06-01")
+        before = udfs.CPT_CONFLICTS_TABLE([["47000"], ["64483"]], "2020-06-01")  # one row in force
+    finally:
+        clear_caches()
+    rows = {(r[0], r[1]): r[3] for r in table[1:]}
+    assert set(rows) == {("47000", "64483"), ("64483", "47000")}
+    assert "Governs: the strictest of 2 rows" in rows[("64483", "47000")]
+    assert rows[("47000", "64483")].startswith("Overruled: 2 rows of this pair are in force")
+    assert "64483/47000 row (indicator 0) governs" in rows[("47000", "64483")]
+    assert len(before) == 2 and "Governs" not in before[1][3] and "Overruled" not in before[1][3]

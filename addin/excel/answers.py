@@ -284,16 +284,58 @@ def _conflict_rows(frame, codes: list[str]) -> list[list[Any]]:
     indicator = frame["modifier_indicator"].to_numpy(dtype=np.int64)[order]
     rationale = frame["rationale"].astype("category")
     rationale_text = np.asarray(rationale.cat.categories, dtype=object)[rationale.cat.codes.to_numpy()[order]]
+    effective = frame["effective_date"].to_numpy()[order]
+    deletion = frame["deletion_date"].to_numpy()[order]
+    verdicts = _mark_governing(edit_summaries(indicator, col1, col2), col1, col2, indicator, effective, deletion)
     columns = (
         col1.tolist(),
         col2.tolist(),
         indicator.tolist(),
-        edit_summaries(indicator, col1, col2),
+        verdicts,
         rationale_text.tolist(),
-        _iso_dates(frame["effective_date"].to_numpy()[order], ""),
-        _iso_dates(frame["deletion_date"].to_numpy()[order], "*"),
+        _iso_dates(effective, ""),
+        _iso_dates(deletion, "*"),
     )
     return list(map(list, zip(*columns, strict=True)))
+
+
+def _mark_governing(verdicts: list[str], col1, col2, indicator, effective, deletion) -> list[str]:
+    """Where several rows of one pair (either order) are in force, say which one governs —
+    the order of :data:`addin.reference.ptp_index.GOVERNING_ORDER` (indicator 0 over 1, then
+    the earliest effective, then the lower Column 1), as ``CPT_CONFLICTS`` and the checker
+    decide — and that the others are overruled."""
+    import numpy as np
+    import pandas as pd
+
+    low = np.where(col1 <= col2, col1, col2)
+    high = np.where(col1 <= col2, col2, col1)
+    pair, _ = pd.factorize(pd.Series(low, dtype=object) + "|" + pd.Series(high, dtype=object))
+    rows_in_pair = np.bincount(pair)[pair]
+    shared = np.flatnonzero(rows_in_pair > 1)
+    if not len(shared):
+        return verdicts
+    days = lambda values: np.nan_to_num(  # noqa: E731 - unknown dates sort first
+        np.asarray(values).astype("datetime64[D]").astype("float64"), nan=-1e12
+    )
+    rank = np.lexsort(
+        (days(deletion)[shared], col2[shared].astype(str), col1[shared].astype(str),
+         days(effective)[shared], indicator[shared], pair[shared])
+    )
+    ordered = shared[rank]
+    first = np.r_[True, pair[ordered][1:] != pair[ordered][:-1]]
+    governs = dict(zip(pair[ordered][first].tolist(), ordered[first].tolist(), strict=True))
+    out = list(verdicts)
+    for index in shared.tolist():
+        winner = governs[pair[index]]
+        count = int(rows_in_pair[index])
+        if index == winner:
+            out[index] = f"{out[index]} Governs: the strictest of {count} rows of this pair in force."
+        else:
+            out[index] = (
+                f"Overruled: {count} rows of this pair are in force and the {col1[winner]}/"
+                f"{col2[winner]} row (indicator {int(indicator[winner])}) governs. {out[index]}"
+            )
+    return out
 
 
 def _iso_dates(values, missing: str) -> list[str]:
