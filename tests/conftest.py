@@ -50,3 +50,18 @@ def imported_store(tmp_path_factory) -> Path:
     result = Store(root).import_paths([SHARED_CMS])
     assert result.ok, [o.message for o in result.refused]
     return root
+
+
+@pytest.fixture
+def bundled(tmp_path, monkeypatch):
+    """The process-wide reference data answering from data/ only (no store), with the Excel
+    answers' caches emptied before and after."""
+    from addin.excel import answers
+    from addin.reference import data as data_module
+    from addin.reference.data import ReferenceData
+
+    ref = ReferenceData(store=tmp_path / "store")
+    monkeypatch.setattr(data_module, "_SHARED", ref)
+    answers.clear()
+    yield ref
+    answers.clear()

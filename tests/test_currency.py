@@ -19,7 +19,7 @@ import addin.reference.data as data_module
 from addin import udfs
 from addin.cli import main
 from addin.excel import answers
-from addin.reference import ReferenceData, currency, schema
+from addin.reference import currency, schema
 from addin.reference.versions import Version, VersionSet
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_claims.xlsx"
@@ -33,14 +33,6 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
-
-@pytest.fixture
-def bundled(tmp_path, monkeypatch):
-    ref = ReferenceData(store=tmp_path / "store")
-    monkeypatch.setattr(data_module, "_SHARED", ref)
-    answers.clear()
-    yield ref
-    answers.clear()
 
 
 @pytest.fixture(autouse=True)

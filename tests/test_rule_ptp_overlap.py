@@ -142,17 +142,13 @@ def test_conflicts_table_marks_the_governing_row(ref, monkeypatch):
     from addin import udfs
     from addin.excel import answers
 
-    def clear_caches():  # the Excel answers cache per reference: keep this tiny one to itself
-        for cache in answers._caches:
-            cache.clear()
-
     monkeypatch.setattr(answers, "reference", lambda: ref)
-    clear_caches()
+    answers.clear()  # the Excel answers' caches: keep this tiny reference's answers to itself
     try:
         table = udfs.CPT_CONFLICTS_TABLE([["47000"], ["64483"]], "2022-06-01")
         before = udfs.CPT_CONFLICTS_TABLE([["47000"], ["64483"]], "2020-06-01")  # one row in force
     finally:
-        clear_caches()
+        answers.clear()
     rows = {(r[0], r[1]): r[3] for r in table[1:]}
     assert set(rows) == {("47000", "64483"), ("64483", "47000")}
     assert "Governs: the strictest of 2 rows" in rows[("64483", "47000")]

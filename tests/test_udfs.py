@@ -30,15 +30,6 @@ EXPECTED = {
 DOS = dt.datetime(2026, 5, 4)
 
 
-@pytest.fixture
-def bundled(tmp_path, monkeypatch):
-    """The process-wide reference data answering from data/ only (no store)."""
-    ref = ReferenceData(store=tmp_path / "store")
-    monkeypatch.setattr(data_module, "_SHARED", ref)
-    answers.clear()
-    yield ref
-    answers.clear()
-
 
 def test_every_function_of_the_product_exists():
     assert set(FUNCTIONS) == EXPECTED

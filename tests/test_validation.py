@@ -39,15 +39,6 @@ FULL_WIDTH = "４３２３５"  # 43235 typed with a Japanese input method
 ARABIC_INDIC = "٤٣٢٣٥"
 
 
-@pytest.fixture
-def bundled(tmp_path, monkeypatch):
-    """The process-wide reference data answering from data/ only (no store)."""
-    ref = ReferenceData(store=tmp_path / "store")
-    monkeypatch.setattr(data_module, "_SHARED", ref)
-    answers.clear()
-    yield ref
-    answers.clear()
-
 
 # ----------------------------------------------------------------------------- formats
 @pytest.mark.parametrize(
