@@ -65,3 +65,16 @@ def bundled(tmp_path, monkeypatch):
     answers.clear()
     yield ref
     answers.clear()
+
+
+@pytest.fixture
+def fresh_reference(monkeypatch):
+    """Each test builds its own process-wide reference data (policy and store read then),
+    with the Excel answers' caches emptied before and after."""
+    from addin.excel import answers
+    from addin.reference import data as data_module
+
+    monkeypatch.setattr(data_module, "_SHARED", None)
+    answers.clear()
+    yield
+    answers.clear()

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_helpers import run_cli as run
 
-import addin.reference.data as data_module
 from addin import udfs
-from addin.cli import main
 from addin.excel import answers
 from addin.reference import currency, schema
 from addin.reference.versions import Version, VersionSet
@@ -28,18 +27,10 @@ BEFORE = "1999-01-05"
 CURRENT = "2024-08-01"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 
-@pytest.fixture(autouse=True)
-def fresh_reference(monkeypatch):
-    """Each test builds its own process-wide reference data (its policy is read then)."""
-    monkeypatch.setattr(data_module, "_SHARED", None)
-    answers.clear()
+pytestmark = pytest.mark.usefixtures("fresh_reference")
 
 
 @pytest.fixture

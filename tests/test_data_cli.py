@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli as run
 
 from addin.cli import main
 from addin.reference.store import Store
@@ -38,10 +39,6 @@ def folder(tmp_path) -> Path:
     return root
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_import_prints_a_line_per_file(folder, capsys):

@@ -12,12 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import run_cli as run
 
-import addin.reference.data as data_module
 from addin import udfs
-from addin.cli import main
 from addin.errors import StoreDamagedError
-from addin.excel import answers
 from addin.reference import ReferenceData
 from addin.reference.store import STAGING_PREFIX, Store
 
@@ -35,18 +33,9 @@ PTP = (
 DATE = "2026-07-15"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
-@pytest.fixture(autouse=True)
-def fresh_reference(monkeypatch):
-    monkeypatch.setattr(data_module, "_SHARED", None)
-    answers.clear()
-    yield
-    answers.clear()
+pytestmark = pytest.mark.usefixtures("fresh_reference")
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from cli_helpers import run_cli as run
 
 import addin.reference.data as data_module
 from addin import udfs
-from addin.cli import main
 from addin.codes import (
     SettingNotAvailableError,
     code_category,
@@ -157,10 +157,6 @@ def test_vector_check_equals_the_point_check(bundled):
 
 
 # ----------------------------------------------------------------------------- CLI
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(
