@@ -100,6 +100,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop the server process: SIGTERM, then SIGKILL after 15 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def start_server(port: int) -> subprocess.Popen:
     env = dict(os.environ)
     env.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -161,11 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   for i, n in enumerate(per_proc) if n])
         elapsed = time.perf_counter() - started
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     seconds = min(args.seconds, elapsed)
     rows = []
     for name in ("cpt_desc", "cpt_conflicts"):

@@ -22,7 +22,6 @@ import os
 import queue
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -38,6 +37,7 @@ from bench_server import (  # noqa: E402
     payload,
     sample_codes,
     start_server,
+    stop_server,
     wait_for_health,
 )
 
@@ -194,11 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"repeat {len(report['repeats'])}: {last['seconds']:.0f} s, {rows[-1]['errors']} errors, "
                   f"server RSS {before:.0f} -> {last['rss_after_mb']:.0f} MB", file=sys.stderr, flush=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     report["rss_after_first_mb"] = report["repeats"][0]["rss_after_mb"]
     report["rss_end_mb"] = report["repeats"][-1]["rss_after_mb"]
     errors = sum(repeat["rows"][-1]["errors"] for repeat in report["repeats"])
