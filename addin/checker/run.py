@@ -101,16 +101,13 @@ def check(
         )
     finally:
         reporter("done", 1, 1)
-    from addin.checker.status import line_status
     from addin.reference.currency import annotate_check
 
     versions = versions_used(reference, setting_name, claims.lines)
     findings = annotate_check(findings, claims.lines, reference, setting_name, versions, rule_config.stale)
-    status = line_status(findings, claims)
     return CheckResult(
         findings=findings,
         claims=claims,
-        line_status=status,
         versions=versions,
         setting=setting_name,
         elapsed_seconds=time.perf_counter() - started,
