@@ -274,6 +274,8 @@ def annotate_check(
     policy = policy or getattr(reference, "stale_policy", WARN)
     days, known = _days_of(lines["dos"]) if len(lines) else (np.zeros(0, np.int64), np.zeros(0, bool))
     days = days[known]
+    # a streamed check passes one row per day of service with its line count
+    weights = lines["count"].to_numpy()[known] if "count" in lines else None
     problems: list[str] = []
     by_key = {(v.table, v.setting, v.vintage): v for v in versions}
     for table, table_setting in _table_keys(setting):
@@ -287,7 +289,9 @@ def annotate_check(
                 described.period = span[2]
         if not len(days):
             continue
-        unique, counts = np.unique(days, return_counts=True)
+        unique, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
+        if weights is not None:
+            counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique)).astype(np.int64)
         index, status = assess_days(version_set, unique)
         for number in np.unique(index[status > 0]):
             version = version_set.versions[int(number)]
