@@ -42,6 +42,8 @@ import pandas as pd
 BATCH_LINES = 1_000_000
 #: Lines per bucket (one bucket is checked at a time per worker).
 BUCKET_LINES = 1_500_000
+#: Inputs with fewer lines than this are not split for the workers' sake.
+PARALLEL_MIN_LINES = 200_000
 #: Findings rows per spill record batch.
 SPILL_ROWS = 200_000
 
@@ -136,6 +138,8 @@ def check_streamed(
     source = _open(path, column_map, batch_lines, name)
     mapping = _mapping(source, column_map, ignore_columns, name)
     buckets = max(1, math.ceil(source.estimated_rows / max(bucket_lines, 1)))
+    if source.estimated_rows >= PARALLEL_MIN_LINES:
+        buckets = max(buckets, workers)  # every worker gets a bucket
     spill = Path(tempfile.mkdtemp(prefix="cpt-addin-check-", dir=spill_dir))
     job = _Job(
         spill=spill,
@@ -210,7 +214,7 @@ class _Job:
 
 
 def _open(path: Path, column_map, batch_lines: int, name: str):
-    from addin.claims.batches import open_batches
+    from addin.claims.batches import BatchSource, NotStreamable, open_batches
     from addin.claims.parquetfile import ParquetReadError
     from addin.errors import InputFileError
 
@@ -220,6 +224,18 @@ def _open(path: Path, column_map, batch_lines: int, name: str):
         return open_batches(path, column_map=column_map, batch_lines=batch_lines)
     except ParquetReadError as exc:
         raise InputFileError(str(path), str(exc)) from None
+    except NotStreamable:  # UTF-16, mixed encodings ...: read whole, then check as one batch
+        from addin.claims.sources import read_table
+
+        _, _, table = read_table(path, None, column_map, None)
+        return BatchSource(
+            headers=table.headers,
+            header_row=table.header_row,
+            batches=iter([table]),
+            estimated_rows=len(table.rows),
+            notes=list(table.notes),
+            extra_meta=dict(table.extra_meta),
+        )
 
 
 def _mapping(source, column_map, ignore_columns, name: str):
@@ -250,7 +266,22 @@ def _column_mapping(source, mapping) -> dict:
 
 
 def _unique(notes: list[str]) -> list[str]:
-    return list(dict.fromkeys(notes))
+    """Notes once each; batch notes that start with a count ("12 lines without ...") are
+    summed into one."""
+    import re
+
+    counted: dict[str, int] = {}
+    out: list[str] = []
+    for note in notes:
+        match = re.match(r"^(\d+) (.*)$", note)
+        if match:
+            rest = match.group(2)
+            if rest not in counted:
+                out.append(rest)
+            counted[rest] = counted.get(rest, 0) + int(match.group(1))
+        elif note not in out:
+            out.append(note)
+    return [f"{counted[n]} {n}" if n in counted else n for n in out]
 
 
 def _no_findings() -> pd.DataFrame:

@@ -116,7 +116,8 @@ def _text_batches(path: Path, column_map, batch_lines: int) -> BatchSource:
     header = [h.strip() for h in sample.records[layout.header_index]]
     width = max(len(r) for r in sample.records[layout.header_index :])
     headers = header + [""] * (width - len(header))
-    names, notes = unique_names(headers)
+    names, renamed = unique_names(headers)
+    notes = [*layout.notes, *renamed]
     header_row = layout.header_index + 1
     sep_lines = 1 if sep_hint is not None else 0
     skip = header_row + sep_lines
@@ -218,7 +219,7 @@ def _text_batches(path: Path, column_map, batch_lines: int) -> BatchSource:
         header_row=header_row,
         batches=batches(),
         estimated_rows=int(size / per_line),
-        notes=layout.notes + notes,
+        notes=notes,  # the batches add to it as they go
         extra_meta={
             "encoding": encoding + ("-sig" if decoded.had_bom and encoding == "utf-8" else ""),
             "delimiter": layout.delimiter,

@@ -88,6 +88,9 @@ def register(subparsers) -> None:
         "--progress", action="store_true", help="show a progress bar even when not a terminal"
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    from addin.cli import stream_cmd
+
+    stream_cmd.add_arguments(parser)
     parser.set_defaults(func=run_check)
 
 
@@ -126,6 +129,14 @@ def run_check(args: argparse.Namespace) -> int:
     show_progress = args.progress or (
         not args.quiet and sys.stderr.isatty() and _size(input_path) > PROGRESS_MIN_BYTES
     )
+    from addin.cli import stream_cmd
+
+    try:
+        streamed = stream_cmd.wants_stream(args, input_path)
+    except ValueError as exc:
+        return stream_cmd.fail(str(exc))
+    if streamed:
+        return stream_cmd.run_streamed(args, input_path, _column_map(args.map), show_progress)
     result = check(
         input_path,
         sheet=_sheet(args.sheet),
