@@ -19,32 +19,57 @@ def as_text(values: object, length: int | None = None) -> pd.Series:
     return pd.Series([str(values)] * length, dtype=str)
 
 
+_COLUMN_TYPES = (pd.Series, np.ndarray, list, pd.Index, pd.Categorical)
+
+
+def _arrow_text(part: object):
+    """A column part of :func:`cat` as a non-null Arrow ``large_string`` array."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.large_string()
+    plain = isinstance(part, pd.Series) and not isinstance(part.dtype, pd.CategoricalDtype)
+    if plain and (part.dtype == "str" or part.dtype == object):
+        try:
+            array = pa.array(part, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # objects that are not all text
+            array = None
+        if array is not None and (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+            return pc.fill_null(array.cast(text), "")
+        if array is not None and pa.types.is_null(array.type):
+            return pa.array([""] * len(part), text)
+    series = as_text(part)  # numbers, categories, mixed objects: exactly as before
+    return pc.fill_null(pa.array(series, from_pandas=True).cast(text), "")
+
+
 def cat(*parts: object) -> pd.Series:
-    """Concatenate text parts element-wise; scalars repeat, columns must have one length."""
-    length = next(
-        (
-            len(p)
-            for p in parts
-            if isinstance(p, (pd.Series, np.ndarray, list, pd.Index, pd.Categorical))
-        ),
-        None,
-    )
+    """Concatenate text parts element-wise; scalars repeat, columns must have one length.
+
+    One pass in pyarrow (``binary_join_element_wise``) over every part, not one pandas
+    string addition per part.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    length = next((len(p) for p in parts if isinstance(p, _COLUMN_TYPES)), None)
     if length is None:
         return pd.Series(["".join(str(p) for p in parts)], dtype=str)
-    out: pd.Series | None = None
+    text = pa.large_string()
+    arrays: list = []
     pending = ""
     for part in parts:
-        if isinstance(part, (pd.Series, np.ndarray, list, pd.Index, pd.Categorical)):
-            column = as_text(part)
+        if isinstance(part, _COLUMN_TYPES):
             if pending:
-                column = pending + column
+                arrays.append(pa.scalar(pending, text))
                 pending = ""
-            out = column if out is None else out + column
+            arrays.append(_arrow_text(part))
         else:
             pending += str(part)
     if pending:
-        out = out + pending  # type: ignore[operator]
-    return out  # type: ignore[return-value]
+        arrays.append(pa.scalar(pending, text))
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar("", text))
+    series = joined.to_pandas()
+    return series if series.dtype == "str" or series.dtype == object else series.astype(str)
 
 
 def choose(conditions: list[np.ndarray], choices: list[object], default: object = "") -> pd.Series:
