@@ -58,9 +58,8 @@ def write_findings(
     """
     path = check_output(path, inputs=[input_path], suffixes=FORMATS, what="findings file")
     if path.suffix.lower() == ".json":
-        table = findings_for_output(findings)
         with atomic_write(path) as temp:
-            _write_json(table, temp)
+            _write_json(findings, temp)
         return path
     with FindingsSink(path, raw_csv=raw_csv, checked=True) as sink:
         sink.write(findings)
@@ -217,14 +216,12 @@ def _json_text(column):
     return column
 
 
-def _write_jsonl(findings: pd.DataFrame, handle) -> None:
-    """One JSON object per finding per line, built column-wise with pyarrow (no per-row Python)."""
-    import numpy as np
+def _json_records(findings: pd.DataFrame, terminator: str):
+    """Each finding as one JSON object followed by ``terminator``, as an Arrow string array,
+    built column-wise with pyarrow (no per-row Python)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not len(findings):
-        return
     table = _arrow_table(findings, dates_as_text=True)
     text = pa.large_string()
     parts = []
@@ -235,10 +232,22 @@ def _write_jsonl(findings: pd.DataFrame, handle) -> None:
             parts += [pa.scalar(opening, text), column.cast(text)]
         else:
             parts += [pa.scalar(opening + '"', text), _json_text(column.cast(text)), pa.scalar('"', text)]
-    parts.append(pa.scalar("}\n", text))
-    lines = pc.binary_join_element_wise(*parts, pa.scalar("", text))
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
-    handle.write(memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
+    parts.append(pa.scalar("}" + terminator, text))
+    return pc.binary_join_element_wise(*parts, pa.scalar("", text))
+
+
+def _string_bytes(array) -> memoryview:
+    """The UTF-8 bytes of a ``large_string`` array's values, end to end (zero copy)."""
+    import numpy as np
+
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    return memoryview(array.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+def _write_jsonl(findings: pd.DataFrame, handle) -> None:
+    """One JSON object per finding per line (JSON Lines)."""
+    if len(findings):
+        handle.write(_string_bytes(_json_records(findings, "\n")))
 
 
 def neutralise_formulas(table):
@@ -262,8 +271,13 @@ def neutralise_formulas(table):
     return pa.Table.from_arrays(columns, schema=table.schema)
 
 
-def _write_json(table: pd.DataFrame, path: Path) -> None:
-    records = table.to_dict(orient="records")
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(records, handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
+def _write_json(findings: pd.DataFrame, path: Path) -> None:
+    """One JSON array, one finding object per line (the same objects as ``.jsonl``)."""
+    with path.open("wb") as handle:
+        if not len(findings):
+            handle.write(b"[]\n")
+            return
+        body = _string_bytes(_json_records(findings, ",\n"))
+        handle.write(b"[\n")
+        handle.write(body[:-2])  # no comma after the last object
+        handle.write(b"\n]\n")
