@@ -20,13 +20,18 @@
   }
   const sessionId = newSessionId();
 
-  // Credentials: an Entra ID token from Office SSO, or the API key the task pane stored.
+  // Credentials: an Entra ID token from Office SSO, or the API key the task pane stored (also
+  // when Office cannot give a token: not signed in, or SSO not supported by this Office).
   async function authHeaders() {
     const headers = { "Content-Type": "application/json" };
     if (ENTRA_ENABLED && typeof Office !== "undefined" && Office.auth) {
-      const token = await Office.auth.getAccessToken({ allowSignInPrompt: true });
-      headers["Authorization"] = "Bearer " + token;
-      return headers;
+      try {
+        const token = await Office.auth.getAccessToken({ allowSignInPrompt: true });
+        headers["Authorization"] = "Bearer " + token;
+        return headers;
+      } catch (err) {
+        // fall back to the API key below; without one the server answers 401 with what to do
+      }
     }
     let key = null;
     try {
@@ -55,11 +60,20 @@
       version: XLWINGS_VERSION,
       runtime: state.runtime,
     };
-    const response = await fetch(CALL_PATH, {
-      method: "POST",
-      headers: await authHeaders(),
-      body: JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(CALL_PATH, {
+        method: "POST",
+        headers: await authHeaders(),
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      // offline, server down, blocked by the network: a bare TypeError would show #VALUE! unexplained
+      throw new CustomFunctions.Error(
+        CustomFunctions.ErrorCode.notAvailable,
+        "cannot reach the cpt-addin server (" + String((err && err.message) || err).slice(0, 150) + ")",
+      );
+    }
     if (!response.ok) {
       let message = await response.text();
       try {
