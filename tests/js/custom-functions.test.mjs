@@ -140,6 +140,15 @@ describe("custom functions", () => {
     assert.equal(scope.fetch.calls.length, 2, "one request per call: errors are not retried");
   });
 
+  it("passes a referenced cell's error (#N/A) on, as Excel's own functions do, without a request", async () => {
+    const scope = await loadCustomFunctions(base, excelWith({}));
+    const missing = new scope.CustomFunctions.Error(scope.CustomFunctions.ErrorCode.notAvailable, "lookup failed");
+    await assert.rejects(call(scope, "CPT_DESC", [ONE(missing), null]), (err) => err === missing);
+    const claims = [["Claim", "CPT"], ["C1", "43235"], ["C1", missing]];
+    await assert.rejects(call(scope, "CLAIM_CHECK", [claims, null]), (err) => err === missing);
+    assert.equal(scope.fetch.calls.length, 0);
+  });
+
   it("says that an API key is needed when none is saved (401)", async () => {
     const scope = await loadCustomFunctions(base, { ...excelWith({}), localStorage: fakeLocalStorage() });
     await assert.rejects(call(scope, "CPT_DESC", [ONE("43235"), null]), (err) => {
@@ -150,7 +159,7 @@ describe("custom functions", () => {
     assert.equal(scope.fetch.calls[0].headers["X-API-Key"], undefined);
   });
 
-  it("shows a proxy's plain-text error and an unreachable server as #VALUE! with a message", async () => {
+  it("shows a proxy's plain-text error as #VALUE! and an unreachable server as #N/A, each with a message", async () => {
     const globals = excelWith({});
     let calls = 0;
     globals.fetch = async () => {

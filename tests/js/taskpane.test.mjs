@@ -80,6 +80,16 @@ describe("task pane", () => {
     assert.equal(last.headers["X-API-Key"], API_KEY);
   });
 
+  it("under Entra ID: no key form, and a 401 does not point to one", async () => {
+    const page = await loadTaskpane(base, {}, { office: false, entra: true });
+    assert.equal(page.$("auth-section").hidden, true);
+    page.$("code").value = "43235";
+    submit(page.window, page.$("code-form"));
+    const refused = await waitFor(() => page.document.querySelector("#code-result .error"), "the 401 message");
+    assert.match(refused.textContent, /^authentication required/);
+    assert.doesNotMatch(refused.textContent, /enter the API key above/);
+  });
+
   it("code search: the card and the PTP edits table, from /api/code", async () => {
     const page = await loadTaskpane(base, {}, { office: false, storage: KEY });
     assert.equal(page.$("auth-status").textContent, "A key is saved in this browser.");
@@ -218,6 +228,30 @@ describe("task pane", () => {
       assert.equal(page.fetch.calls.filter((c) => c.path === "/api/check-sheet").length, 0);
       assert.deepEqual(workbook.log.added, []);
     }
+  });
+
+  it("Check this sheet: a busy server (503) is shown as it says, without retrying on its own", async () => {
+    const fetchLike = browserFetch(base);
+    let checks = 0;
+    const busy = async (resource, options) => {
+      if (String(resource) === "/api/check-sheet") {
+        checks += 1;
+        const detail = "The server is busy: 6 claim checks are running or waiting. Try again in a minute.";
+        return new Response(JSON.stringify({ detail }), { status: 503, headers: { "Retry-After": "60" } });
+      }
+      return fetchLike(resource, options);
+    };
+    const workbook = fakeWorkbook({ text: CLAIMS });
+    const globals = { ...inExcel(workbook), fetch: busy };
+    const page = await loadTaskpane(base, globals, { storage: KEY });
+    await globals.Office.ready;
+    page.$("check-sheet").click();
+    const error = await waitFor(() => page.document.querySelector("#sheet-result .error"), "the error");
+    assert.equal(error.textContent, "The server is busy: 6 claim checks are running or waiting. Try again in a minute.");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(checks, 1);
+    assert.equal(page.$("check-sheet").disabled, false, "the user can try again");
+    assert.deepEqual(workbook.log.added, []);
   });
 
   it("Check this sheet: a refused check (400) is shown and nothing is written", async () => {

@@ -46,9 +46,27 @@
   }
   globalThis.cptAddinAuthHeaders = authHeaders;
 
+  // The metadata allows errors as "any" values: a referenced cell holding #N/A or #REF! arrives
+  // as a CustomFunctions.Error. Pass it on, as Excel's own functions do, instead of sending it
+  // (the server would refuse the object with a #VALUE! that names no cell).
+  function firstCellError(args) {
+    for (const value of args) {
+      for (const cell of Array.isArray(value) ? value.flat() : [value]) {
+        if (cell instanceof CustomFunctions.Error) {
+          return cell;
+        }
+      }
+    }
+    return null;
+  }
+
   async function callServer(funcName, callArgs) {
     const args = Array.prototype.slice.call(callArgs);
     const invocation = args.pop(); // requiresAddress: Excel appends the invocation
+    const cellError = firstCellError(args);
+    if (cellError) {
+      throw cellError;
+    }
     const body = {
       client: "Office.js",
       func_name: funcName,

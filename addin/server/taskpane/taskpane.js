@@ -58,8 +58,8 @@
       if (typeof detail !== "string") {
         detail = JSON.stringify(detail);
       }
-      if (response.status === 401) {
-        detail += " (enter the API key above)";
+      if (response.status === 401 && !$("auth-section").hidden) {
+        detail += " (enter the API key above)"; // not under Entra ID: no key form is shown
       }
       throw new Error(detail);
     }

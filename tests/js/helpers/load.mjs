@@ -25,8 +25,11 @@ export async function loadCustomFunctions(base, globals = {}, { code = null } = 
 /** The task pane page in jsdom with its scripts inlined where the server's page loads them:
  * Office.js (here: the fakes in `globals`), the custom functions (shared runtime) and
  * taskpane.js. Resolves once the page has loaded (DOMContentLoaded handlers ran). */
-export async function loadTaskpane(base, globals = {}, { office = true, storage = {} } = {}) {
+export async function loadTaskpane(base, globals = {}, { office = true, storage = {}, entra = false } = {}) {
   let html = await getText(base, office ? "/taskpane.html?office=1" : "/taskpane.html");
+  if (entra) {
+    html = html.replace('data-entra="false"', 'data-entra="true"'); // as a server with Entra ID on serves it
+  }
   const taskpane = await getText(base, "/static/taskpane.js");
   const functions = await getText(base, "/xlwings/custom-functions-code.js");
   const inline = (code) => "<script>" + code.replace(/<\/script/gi, "<\\/script") + "</script>";
