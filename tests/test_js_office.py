@@ -10,6 +10,7 @@ Skipped, with the reason, when node (18 or newer) or npm is absent
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -56,6 +57,16 @@ def install_dependencies(npm: str) -> None:
     STAMP.write_text(digest + "\n")
 
 
+def share_code_set_cache(home: Path) -> None:
+    """The server's store is empty and new each run, but its cache folder (the ICD-10-CM code
+    sets, gzip'd JSON per package version, checksummed and rebuilt when unsound) is kept in
+    tests/js/.cache: building it costs the first check about 20 s on a busy machine."""
+    kept = JS_DIR / ".cache" / "cpt-addin-cache"
+    kept.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # no symlinks (Windows without the privilege): it builds its own
+        (home / "cache").symlink_to(kept, target_is_directory=True)
+
+
 def server_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), *filter(None, [env.get("PYTHONPATH")])])
@@ -72,11 +83,14 @@ def server_env(home: Path) -> dict[str, str]:
 def js_setup(tmp_path_factory):
     """Dependencies installed and the real server running: yields (node, environment)."""
     node, npm = node_or_skip()
-    install_dependencies(npm)
-    env = server_env(tmp_path_factory.mktemp("js-home"))
+    home = tmp_path_factory.mktemp("js-home")
+    share_code_set_cache(home)
+    env = server_env(home)
+    log = (home / "server.log").open("w+")
+    # the server starts and warms up while npm ci runs
     server = subprocess.Popen(
         [sys.executable, str(JS_DIR / "live_server.py")],
-        cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
     )
     found: dict[str, str] = {}
 
@@ -89,11 +103,13 @@ def js_setup(tmp_path_factory):
 
     reader = threading.Thread(target=read_address, daemon=True)
     reader.start()
-    reader.join(90)
     try:
+        install_dependencies(npm)
+        reader.join(120)
         if "url" not in found:
             server.kill()
-            pytest.fail(f"the server did not start:\n{server.stderr.read()[-3000:]}")
+            log.seek(0)
+            pytest.fail(f"the server did not start:\n{log.read()[-3000:]}")
         env["CPT_ADDIN_TEST_URL"] = found["url"]
         yield node, env
     finally:
@@ -105,7 +121,7 @@ def js_setup(tmp_path_factory):
             server.kill()
             server.wait(timeout=5)
         server.stdout.close()
-        server.stderr.close()
+        log.close()
 
 
 @pytest.mark.parametrize("test_file", JS_TESTS)

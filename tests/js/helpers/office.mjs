@@ -161,7 +161,7 @@ export function fakeLocalStorage(initial = {}) {
 }
 
 /** Wait until `predicate()` is truthy (polling; the tests' own timeout bounds it). */
-export async function waitFor(predicate, what = "condition", ms = 15000) {
+export async function waitFor(predicate, what = "condition", ms = 60000) {
   const end = Date.now() + ms;
   for (;;) {
     const value = predicate();

@@ -17,21 +17,23 @@ function startServer() {
   const child = spawn(python, [path.join(here, "..", "live_server.py")], {
     env: {
       ...process.env,
+      PYTHONPATH: [path.join(here, "..", "..", ".."), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
       CPT_ADDIN_TEST_API_KEY: API_KEY,
       CPT_ADDIN_HOME: process.env.CPT_ADDIN_HOME || mkdtempSync(path.join(tmpdir(), "cpt-addin-js-")),
     },
     stdio: ["pipe", "pipe", "inherit"],
   });
-  // The server stops when its standard input closes: when this process ends, however it ends.
-  child.unref();
-  child.stdout.unref();
-  child.stdin.unref();
   return new Promise((resolve, reject) => {
     let seen = "";
     child.stdout.on("data", (chunk) => {
       seen += chunk;
       const match = seen.match(/LISTENING (\S+)/);
       if (match) {
+        // The server stops when its standard input closes: when this process ends, however it
+        // ends. Until then it must not keep this process alive.
+        child.unref();
+        child.stdout.unref();
+        child.stdin.unref();
         resolve(match[1]);
       }
     });
