@@ -75,6 +75,9 @@ describe("custom functions", () => {
     const manifest = await getText(base, "/manifest.xml");
     const namespace = health.functions[0].split(".")[0];
     assert.match(manifest, new RegExp(`<bt:String id="Functions.Namespace" DefaultValue="${namespace}"`));
+    // ... and the script and metadata this test loads are the ones the manifest names
+    assert.ok(manifest.includes(`<bt:Url id="Functions.Script.Url" DefaultValue="${base}/xlwings/custom-functions-code.js" />`));
+    assert.ok(manifest.includes(`<bt:Url id="Functions.Metadata.Url" DefaultValue="${base}/xlwings/custom-functions-meta.json" />`));
     // each call posts the lower-case Python name, which the server knows
     for (const f of meta.functions) {
       const example = EXAMPLES[f.id];
