@@ -20,13 +20,18 @@
   }
   const sessionId = newSessionId();
 
-  // Credentials: an Entra ID token from Office SSO, or the API key the task pane stored.
+  // Credentials: an Entra ID token from Office SSO, or the API key the task pane stored (also
+  // when Office cannot give a token: not signed in, or SSO not supported by this Office).
   async function authHeaders() {
     const headers = { "Content-Type": "application/json" };
     if (ENTRA_ENABLED && typeof Office !== "undefined" && Office.auth) {
-      const token = await Office.auth.getAccessToken({ allowSignInPrompt: true });
-      headers["Authorization"] = "Bearer " + token;
-      return headers;
+      try {
+        const token = await Office.auth.getAccessToken({ allowSignInPrompt: true });
+        headers["Authorization"] = "Bearer " + token;
+        return headers;
+      } catch (err) {
+        // fall back to the API key below; without one the server answers 401 with what to do
+      }
     }
     let key = null;
     try {
@@ -41,9 +46,27 @@
   }
   globalThis.cptAddinAuthHeaders = authHeaders;
 
+  // The metadata allows errors as "any" values: a referenced cell holding #N/A or #REF! arrives
+  // as a CustomFunctions.Error. Pass it on, as Excel's own functions do, instead of sending it
+  // (the server would refuse the object with a #VALUE! that names no cell).
+  function firstCellError(args) {
+    for (const value of args) {
+      for (const cell of Array.isArray(value) ? value.flat() : [value]) {
+        if (cell instanceof CustomFunctions.Error) {
+          return cell;
+        }
+      }
+    }
+    return null;
+  }
+
   async function callServer(funcName, callArgs) {
     const args = Array.prototype.slice.call(callArgs);
     const invocation = args.pop(); // requiresAddress: Excel appends the invocation
+    const cellError = firstCellError(args);
+    if (cellError) {
+      throw cellError;
+    }
     const body = {
       client: "Office.js",
       func_name: funcName,
@@ -55,11 +78,20 @@
       version: XLWINGS_VERSION,
       runtime: state.runtime,
     };
-    const response = await fetch(CALL_PATH, {
-      method: "POST",
-      headers: await authHeaders(),
-      body: JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(CALL_PATH, {
+        method: "POST",
+        headers: await authHeaders(),
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      // offline, server down, blocked by the network: a bare TypeError would show #VALUE! unexplained
+      throw new CustomFunctions.Error(
+        CustomFunctions.ErrorCode.notAvailable,
+        "cannot reach the cpt-addin server (" + String((err && err.message) || err).slice(0, 150) + ")",
+      );
+    }
     if (!response.ok) {
       let message = await response.text();
       try {

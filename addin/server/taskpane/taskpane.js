@@ -58,8 +58,8 @@
       if (typeof detail !== "string") {
         detail = JSON.stringify(detail);
       }
-      if (response.status === 401) {
-        detail += " (enter the API key above)";
+      if (response.status === 401 && !$("auth-section").hidden) {
+        detail += " (enter the API key above)"; // not under Entra ID: no key form is shown
       }
       throw new Error(detail);
     }
@@ -136,6 +136,9 @@
         if (answer.edits_truncated) {
           nodes.push(el("p", "Showing the first " + answer.edits.length + " edits.", "muted"));
         }
+      } else if (answer.edits_note) {
+        // e.g. DME: CMS publishes no PTP table for the setting, which is not "no edits"
+        nodes.push(el("p", answer.edits_note, "muted"));
       } else if (answer.known) {
         nodes.push(el("p", "No PTP edits with other codes in the loaded table.", "muted"));
       }
