@@ -264,13 +264,16 @@ def _sort(findings: pd.DataFrame) -> pd.DataFrame:
     """By row, then severity (errors first), then rule id."""
     if findings.empty:
         return findings.reset_index(drop=True)
-    rank = findings["severity"].map(SEVERITY_RANK).fillna(9).to_numpy()
+    severity_codes, severities = pd.factorize(findings["severity"])
+    ranks = np.array([SEVERITY_RANK.get(s, 9) for s in severities] + [9], dtype=np.int64)
+    rank = ranks[severity_codes]  # -1 (missing) reads the trailing 9
     rule_codes, rule_names = pd.factorize(findings["rule_id"], sort=True)
     order = np.lexsort((rule_codes, rank, findings["row"].to_numpy(dtype=np.int64)))
     out = findings.take(order).reset_index(drop=True)
     out["row"] = out["row"].astype(np.int64)
     out["related_row"] = out["related_row"].astype(np.int64)
-    out["dos"] = pd.to_datetime(out["dos"])
+    if not pd.api.types.is_datetime64_any_dtype(out["dos"]):
+        out["dos"] = pd.to_datetime(out["dos"])
     return out
 
 
