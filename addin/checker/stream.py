@@ -40,12 +40,12 @@ import pandas as pd
 
 #: Lines read per batch.
 BATCH_LINES = 1_000_000
-#: Lines per bucket (one bucket is checked at a time per worker).
-BUCKET_LINES = 1_500_000
+#: Lines per bucket (one bucket is checked at a time per worker: ~1.2 KB of memory per line).
+BUCKET_LINES = 500_000
 #: Inputs with fewer lines than this are not split for the workers' sake.
 PARALLEL_MIN_LINES = 200_000
-#: Findings rows per spill record batch.
-SPILL_ROWS = 200_000
+#: Rows per spill record batch (the merge holds about one batch per bucket).
+SPILL_ROWS = 10_000
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -491,9 +491,9 @@ def _check_bucket(job: _Job, k: int) -> list[str]:
 
 
 def _findings_arrow(findings: pd.DataFrame):
-    from addin.checker.writers import _arrow_table
+    from addin.checker.writers import arrow_findings
 
-    return _arrow_table(findings, dates_as_text=False)
+    return arrow_findings(findings)
 
 
 # ---------------------------------------------------------------------------- 3. merge
@@ -559,10 +559,10 @@ def _merge(job: _Job, sink, progress) -> dict[str, Counter]:
             window = pa.concat_tables(parts)
             order = pc.sort_indices(window, sort_keys=[("row", "ascending")])  # stable
             window = window.take(order)
-            frame = window.to_pandas()
-            sink.write(frame)
+            sink.write_table(window)
             for column in ("rule", "severity", "rule_id"):
-                totals[column].update(frame[column].value_counts().to_dict())
+                counted = pc.value_counts(window.column(column)).to_pylist()
+                totals[column].update({c["values"]: c["counts"] for c in counted})
             written += window.num_rows
             progress("writing", written, written)
         elif limit is not None:

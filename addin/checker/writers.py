@@ -118,14 +118,20 @@ class FindingsSink:
         """Append one batch of findings (:data:`FINDING_COLUMNS`)."""
         if not len(findings) and self.count:
             return
-        self.count += len(findings)
+        self.write_table(_arrow_table(findings, dates_as_text=False))
+
+    def write_table(self, table) -> None:
+        """Append one batch already in Arrow form (the schema :func:`arrow_findings` gives)."""
+        if not table.num_rows and self.count:
+            return
+        self.count += table.num_rows
         if self.kind == ".parquet":
-            self._writer.write_table(_arrow_table(findings, dates_as_text=False))
+            self._writer.write_table(table)
         elif self.kind == ".csv":
-            table = _arrow_table(findings, dates_as_text=True)
+            table = _dates_as_text(table)
             self._writer.write_table(table if self.raw_csv else neutralise_formulas(table))
-        else:
-            _write_jsonl(findings, self._handle)
+        elif table.num_rows:
+            self._handle.write(_string_bytes(_json_records(table, "\n")))
 
     def __exit__(self, kind, value, traceback) -> bool:
         try:
@@ -216,13 +222,32 @@ def _json_text(column):
     return column
 
 
-def _json_records(findings: pd.DataFrame, terminator: str):
-    """Each finding as one JSON object followed by ``terminator``, as an Arrow string array,
-    built column-wise with pyarrow (no per-row Python)."""
+def _dates_as_text(table):
+    """``dos`` as ``YYYY-MM-DD`` text (``""`` when none), for CSV and JSON."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = _arrow_table(findings, dates_as_text=True)
+    index = table.schema.get_field_index("dos")
+    column = table.column(index)
+    if not pa.types.is_date(column.type):
+        return table
+    text = pc.strftime(column.cast(pa.timestamp("s")), format="%Y-%m-%d")
+    text = pc.fill_null(text, "").cast(pa.large_string())
+    return table.set_column(index, pa.field("dos", pa.large_string()), text)
+
+
+def arrow_findings(findings: pd.DataFrame):
+    """The findings as a pyarrow Table (text never null, ``row`` int64, ``dos`` date32)."""
+    return _arrow_table(findings, dates_as_text=False)
+
+
+def _json_records(table, terminator: str):
+    """Each finding of an Arrow findings table as one JSON object followed by
+    ``terminator``, as an Arrow string array, built column-wise (no per-row Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = _dates_as_text(table)
     text = pa.large_string()
     parts = []
     for number, name in enumerate(table.column_names):
@@ -247,7 +272,7 @@ def _string_bytes(array) -> memoryview:
 def _write_jsonl(findings: pd.DataFrame, handle) -> None:
     """One JSON object per finding per line (JSON Lines)."""
     if len(findings):
-        handle.write(_string_bytes(_json_records(findings, "\n")))
+        handle.write(_string_bytes(_json_records(arrow_findings(findings), "\n")))
 
 
 def neutralise_formulas(table):
@@ -277,7 +302,7 @@ def _write_json(findings: pd.DataFrame, path: Path) -> None:
         if not len(findings):
             handle.write(b"[]\n")
             return
-        body = _string_bytes(_json_records(findings, ",\n"))
+        body = _string_bytes(_json_records(arrow_findings(findings), ",\n"))
         handle.write(b"[\n")
         handle.write(body[:-2])  # no comma after the last object
         handle.write(b"\n]\n")
