@@ -355,29 +355,36 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
     flagged = note_ids != 0
     if not flagged.any():
         return findings
-    findings = findings.copy()
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    findings = findings.copy(deep=False)  # new columns below; the caller's frame stays as is
     pair_ids, pairs = pd.factorize(source_ids.astype(np.int64) * len(notes) + note_ids)
-    texts = np.array(
-        [
-            f"{source_uniques[p // len(notes)]} {notes[p % len(notes)][0]}".strip()
-            if p % len(notes)
-            else source_uniques[p // len(notes)]
-            for p in pairs
-        ],
-        dtype=object,
-    )
-    findings["source"] = texts[pair_ids]
+    texts = [
+        f"{source_uniques[p // len(notes)]} {notes[p % len(notes)][0]}".strip()
+        if p % len(notes)
+        else source_uniques[p // len(notes)]
+        for p in pairs
+    ]
+    findings["source"] = _text_series(pa.array(texts, pa.large_string()).take(pa.array(pair_ids)))
     ptp_stale = flagged & (table == schema.PTP)
     if ptp_stale.any():
-        messages = findings["message"].astype(object).to_numpy(dtype=object).copy()
+        message = pa.array(findings["message"], from_pandas=True)
+        message = pc.fill_null(message.cast(pa.large_string()), "")
         for number in np.unique(note_ids[ptp_stale]):
-            where = np.flatnonzero(ptp_stale & (note_ids == number))
-            replaced = pd.Series(messages[where], dtype=object).str.replace(
-                "still active", f"not deleted in the {notes[int(number)][1]} table", regex=False
+            where = pa.array(ptp_stale & (note_ids == number))
+            replaced = pc.replace_substring(
+                message, "still active", f"not deleted in the {notes[int(number)][1]} table"
             )
-            messages[where] = replaced.to_numpy(dtype=object)
-        findings["message"] = messages
+            message = pc.if_else(where, replaced, message)
+        findings["message"] = _text_series(message)
     return findings
+
+
+def _text_series(array) -> pd.Series:
+    """An Arrow string array as a pandas text Series (``str`` on pandas 3, object on 2)."""
+    series = array.to_pandas()
+    return series if series.dtype == "str" or series.dtype == object else series.astype(str)
 
 
 def _span_text(labels: list[str]) -> str:
