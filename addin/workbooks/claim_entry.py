@@ -386,9 +386,10 @@ INSTRUCTIONS = [
     ("What this is", "A sheet for typing claim lines. Each line is checked as you type by the cpt-addin "
      "Excel functions: the code's description, conflicts (NCCI PTP edits) with every other line of the "
      "same claim on the same date of service, and the modifier that fixes the line."),
-    ("Before you start", "Install the add-in once (see the README: pip install cpt-addin, then "
-     "cpt-addin excel install), then in Excel use the xlwings tab: Import Functions (save this "
-     "workbook as .xlsm first). Until the functions are loaded the grey columns show #NAME?."),
+    ("Before you start", "Install the add-in once: py -m pip install . in the cpt-addin folder, then "
+     "cpt-addin excel install (docs/install.md and docs/excel.md), then in Excel use the xlwings "
+     "tab: Import Functions (save this workbook as .xlsm first). Until the functions are loaded "
+     "the grey columns show #NAME?."),
     ("Typing lines", "Yellow cells are for you. Rows 4-5 are an example claim (an office visit 99213 with a knee injection 20610): type "
      "over them or delete them. Claim ID groups the lines of one claim; its lines may be anywhere on "
      f"the sheet (up to {MAX_CLAIM_LINES} lines per claim are compared, the 837P limit). Codes are text: "
