@@ -88,7 +88,7 @@ def test_claim_entry_has_validations_and_conflict_formatting(built):
     assert header == ["Claim ID", "Patient ID", "Rendering NPI", "Date of Service", "CPT/HCPCS",
                       "Mod 1", "Mod 2", "Mod 3", "Mod 4", "Units", "Diagnosis Codes", "POS"]
     validations = {str(v.sqref): v for v in ws.data_validations.dataValidation}
-    mods = validations["F4:F203 G4:G203 H4:H203 I4:I203"]
+    mods = validations["F4:I203"]
     assert mods.type == "list" and mods.formula1.startswith("Lists!")
     assert validations["L4:L203"].type == "list"
     assert validations["D4:D203"].type == "date"

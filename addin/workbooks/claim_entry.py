@@ -283,7 +283,7 @@ def _validations(ws, modifiers_count: int, pos_count: int) -> None:
     modifiers.showErrorMessage = False
     modifiers.promptTitle = "Modifier"
     validations: list[tuple[DataValidation, str]] = [
-        (modifiers, " ".join(f"{c}{first}:{c}{last}" for c in MOD_COLUMNS)),
+        (modifiers, f"{MOD_COLUMNS[0]}{first}:{MOD_COLUMNS[-1]}{last}"),
         (list_validation(
             f"{LIST_SHEET}!$D$2:$D${pos_count + 1}",
             "Two-digit CMS place-of-service code (11 office, 22 outpatient hospital ...).",
@@ -297,9 +297,8 @@ def _validations(ws, modifiers_count: int, pos_count: int) -> None:
                          "(outpatient): which NCCI PTP table the conflicts come from.",
                          "Pick practitioner or hospital."), SETTING_CELL.replace("$", "")),
     ]
-    for validation, ranges in validations:
-        for part in ranges.split():
-            validation.add(part)
+    for validation, cells in validations:
+        validation.add(cells)
         ws.add_data_validation(validation)
 
 
