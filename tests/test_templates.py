@@ -82,31 +82,31 @@ def test_template_command_errors(tmp_path, capsys):
 
 
 def test_claim_entry_has_validations_and_conflict_formatting(built):
+    # layout changed for issue 14: title rows, header on row 3, Mod 1-Mod 4, whole-claim checks
     ws = openpyxl.load_workbook(built["claim_entry.xlsx"])["Claim lines"]
-    header = [c.value for c in ws[1]][:9]
+    header = [c.value for c in ws[3]][:12]
     assert header == ["Claim ID", "Patient ID", "Rendering NPI", "Date of Service", "CPT/HCPCS",
-                      "Modifiers", "Units", "Diagnosis Codes", "POS"]
+                      "Mod 1", "Mod 2", "Mod 3", "Mod 4", "Units", "Diagnosis Codes", "POS"]
     validations = {str(v.sqref): v for v in ws.data_validations.dataValidation}
-    assert validations["F2:F201"].type == "list" and validations["F2:F201"].formula1.startswith("Lists!")
-    assert validations["I2:I201"].type == "list"
-    assert validations["D2:D201"].type == "date"
-    assert validations["G2:G201"].type == "whole"
+    mods = validations["F4:I203"]
+    assert mods.type == "list" and mods.formula1.startswith("Lists!")
+    assert validations["L4:L203"].type == "list"
+    assert validations["D4:D203"].type == "date"
+    assert validations["J4:J203"].type == "whole"
     lists = openpyxl.load_workbook(built["claim_entry.xlsx"])["Lists"]
     modifiers = [r[0] for r in lists.iter_rows(min_row=2, values_only=True) if r[0]]
     assert {"25", "59", "XS", "LT", "RT"} <= set(modifiers)
-    assert ws["J2"].value == '=IF($E2="","",CPT_DESC($E2,$D2))'
-    assert "CPT_CONFLICTS($E2,$E3,$F2,$F3,$D2)" in ws["K2"].value
-    assert ws["L2"].value == '=IF($E2="","",SUGGEST_MODIFIERS($E2))'
+    assert ws["M4"].value == '=IF($E4="","",CPT_DESC($E4,$D4))'
     rules = [rule for cf in ws.conditional_formatting for rule in cf.rules]
-    assert any("$K2" in rule.formula[0] for rule in rules)
+    assert any("$N4" in rule.formula[0] for rule in rules)
 
 
 def test_conflicts_formula_only_looks_at_lines_of_the_same_claim():
-    formula = claim_entry.conflicts_formula(10)
-    neighbours = re.findall(r"CPT_CONFLICTS\(\$E10,\$E(\d+)", formula)
-    assert sorted(map(int, neighbours)) == [r for r in range(3, 18) if r != 10]
-    assert formula.count("$A10") >= len(neighbours)
-    assert len(formula) < 8192  # Excel's formula length limit
+    formula = claim_entry.pair_formula(10, 3)
+    assert "CPT_CONFLICTS('Claim lines'!$E10,INDEX('Claim lines'!$E:$E,D10)" in formula
+    assert "D10=$A10" in formula  # never the line itself
+    assert "INDEX('Claim lines'!$D:$D,D10)<>'Claim lines'!$D10" in formula  # same date only
+    assert len(claim_entry.conflict_text_formula(10)) < 8192  # Excel's formula length limit
 
 
 def _calls(formula: str) -> list[tuple[str, int]]:

@@ -106,6 +106,7 @@ def register(subparsers) -> None:
     getting.add_argument("--no-import", action="store_true", help="download only")
     _label_options(getting)
     getting.set_defaults(func=run_fetch)
+    register_remove(commands)
 
 
 def _label_options(parser: argparse.ArgumentParser) -> None:
@@ -351,3 +352,65 @@ def _progress(name: str) -> None:
 def _clear_progress() -> None:
     if sys.stderr.isatty():
         print("\r" + " " * 80 + "\r", end="", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------- remove
+
+
+def register_remove(commands) -> None:
+    """``data remove``: take imported versions out of the store (roll back a quarter)."""
+    removing = commands.add_parser(
+        "remove",
+        help="remove imported tables of a quarter or vintage (roll back to the previous one)",
+        description="Remove imported table versions from the store. The previous versions (or the "
+        "bundled data) answer again. Exit 0 when something was removed (or listed with "
+        "--dry-run), 2 when nothing matches.",
+    )
+    which = removing.add_mutually_exclusive_group(required=True)
+    which.add_argument("--quarter", type=_quarter, help="every version whose vintage is in it, e.g. 2026Q3")
+    which.add_argument("--vintage", type=_vintage, help="the versions of this vintage, e.g. 2026-07-01")
+    removing.add_argument("--table", help="only this table (ptp, mue, aoc, rvu, hcpcs, pos, icd10cm ...)")
+    removing.add_argument("--setting", type=_setting, help="only this setting")
+    removing.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    removing.set_defaults(func=run_remove)
+
+
+def _matches(record: schema.ImportRecord, args: argparse.Namespace) -> bool:
+    if args.quarter:
+        year, quarter = fetching.parse_quarter(args.quarter)
+        if (record.vintage.year, (record.vintage.month - 1) // 3 + 1) != (year, quarter):
+            return False
+    elif record.vintage != args.vintage:
+        return False
+    if args.table and record.table.lower() != args.table.strip().lower():
+        return False
+    return not (args.setting and record.setting not in (args.setting, schema.ALL_SETTINGS))
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    """Drop the matching manifest entries and their Parquet files, under the store lock."""
+    store = Store()
+    if not store.manifest_path.exists():
+        print(f"Nothing to remove: no table is imported (store: {store.root}).", file=sys.stderr)
+        return 2
+    with store._lock():
+        records = store.records()
+        chosen = [r for r in records if _matches(r, args)]
+        if not chosen:
+            have = sorted({f"{r.label}" for r in records}) or ["nothing"]
+            print(f"Nothing matches; the store holds: {', '.join(have)}.", file=sys.stderr)
+            return 2
+        verb = "would remove" if args.dry_run else "removed"
+        for record in chosen:
+            print(f"{verb} {record.label} ({record.source_file}, {record.rows} rows)")
+        if args.dry_run:
+            return 0
+        kept = [r for r in records if r not in chosen]
+        store._write_manifest(kept)  # the manifest first: a crash leaves only an unlisted file
+        in_use = {r.path for r in kept}
+        for record in chosen:
+            if record.path not in in_use:
+                (store.root / record.path).unlink(missing_ok=True)
+    print(f"{len(chosen)} version(s) removed; earlier versions or the bundled data answer now "
+          "(see cpt-addin data status).")
+    return 0

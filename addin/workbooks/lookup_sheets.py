@@ -20,7 +20,8 @@ from addin.workbooks.template_parts import (
 )
 
 SETUP_TEXT = (
-    "Install the add-in once: pip install cpt-addin, then cpt-addin excel install, then in Excel "
+    "Install the add-in once: py -m pip install . in the cpt-addin folder, then cpt-addin excel "
+    "install (docs/install.md and docs/excel.md), then in Excel "
     "use the xlwings tab: Import Functions (save this workbook as .xlsm first). Until the functions "
     "are loaded the grey cells show #NAME?."
 )
@@ -44,6 +45,9 @@ CODE_FACTS = [
     ("Sources", 'CPT_INFO({code},"source",{date},{setting})'),
 ]
 MANY_FIRST, MANY_LAST = 28, 77
+#: Facts whose answer runs to several lines (taller rows, so a printout shows all of it).
+LONG_ANSWERS = frozenset({"Description", "MUE (units per day)", "Modifiers that apply"})
+LONG_ANSWER_HEIGHT = 48
 
 
 def _setting_validation():
@@ -82,7 +86,7 @@ def build_code_lookup(reference, codes=None, as_of=None):
         put(ws, f"A{row}", label, styles.STYLE_LABEL)
         ws.merge_cells(f"B{row}:F{row}")
         formula(ws, f"B{row}", f'=IF($B$4="","",{template.format(**refs)})', styles.STYLE_FORMULA_WRAP)
-        ws.row_dimensions[row].height = 30
+        ws.row_dimensions[row].height = LONG_ANSWER_HEIGHT if label in LONG_ANSWERS else 30
     version_row = 8 + len(CODE_FACTS)
     put(ws, f"A{version_row}", "Data loaded", styles.STYLE_LABEL)
     ws.merge_cells(f"B{version_row}:F{version_row}")
@@ -138,6 +142,7 @@ def build_pair_checker(reference, codes=None, as_of=None):
     for (a, b), row in zip((("47383", "77002"), ("43235", "43497")), (PAIR_FIRST, PAIR_FIRST + 1), strict=True):
         put(ws, f"A{row}", a, styles.STYLE_INPUT)
         put(ws, f"B{row}", b, styles.STYLE_INPUT)
+        ws.row_dimensions[row].height = 112  # an example verdict shows whole (why, then what to do)
     dates = date_validation()
     dates.add(f"E{PAIR_FIRST}:E{PAIR_LAST}")
     ws.add_data_validation(dates)

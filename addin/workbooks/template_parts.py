@@ -26,7 +26,10 @@ CLAIM_HEADERS = [
     "Rendering NPI",
     "Date of Service",
     "CPT/HCPCS",
-    "Modifiers",
+    "Mod 1",  # one modifier per cell, as in box 24D of the CMS-1500
+    "Mod 2",
+    "Mod 3",
+    "Mod 4",
     "Units",
     "Diagnosis Codes",
     "POS",
