@@ -176,10 +176,10 @@ def run_rules(
         frames.append(_finish(raw, context))
         notes.extend(n for n in context.notes if n not in notes)
         del context
-    findings = pd.concat(frames, ignore_index=True) if frames else _finish([], None)
+    findings = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames else _finish([], None)
     # what the input's missing columns kept from being checked (reader notes say it too)
     findings = add_caveats(findings, (meta or {}).get("column_mapping"))
-    return _sort(findings), notes
+    return _sort(findings, presorted=len(frames) <= 1), notes
 
 
 def _file_wide_forms(parts: list[pd.DataFrame], reference: Any, setting: str) -> pd.DataFrame:
@@ -219,6 +219,11 @@ def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFram
         )
     found = pd.concat(raw, ignore_index=True)
     lines = context.lines
+    # sorted here, on the rules' own few columns, not after the line context is added
+    row_of = np.append(lines["row"].to_numpy(dtype=np.int64), 0)
+    raw_line = found["line"].to_numpy()
+    rows_first = np.where(raw_line >= 0, row_of[raw_line], found["row"].to_numpy(dtype=np.int64))
+    found = found.take(_order(rows_first, found["severity"], found["rule_id"])).reset_index(drop=True)
     line = found["line"].to_numpy()
     take = np.where(line >= 0, line, -1)
     related = found["related_line"].to_numpy()
@@ -260,16 +265,24 @@ def _finish(raw: list[pd.DataFrame], context: RuleContext | None) -> pd.DataFram
     return pd.DataFrame(columns)[FINDING_COLUMNS]
 
 
-def _sort(findings: pd.DataFrame) -> pd.DataFrame:
-    """By row, then severity (errors first), then rule id."""
-    if findings.empty:
-        return findings.reset_index(drop=True)
-    severity_codes, severities = pd.factorize(findings["severity"])
+def _order(rows: np.ndarray, severity: pd.Series, rule_id: pd.Series) -> np.ndarray:
+    """Positions sorting by row, then severity (errors first), then rule id (stable)."""
+    severity_codes, severities = pd.factorize(severity)
     ranks = np.array([SEVERITY_RANK.get(s, 9) for s in severities] + [9], dtype=np.int64)
     rank = ranks[severity_codes]  # -1 (missing) reads the trailing 9
-    rule_codes, rule_names = pd.factorize(findings["rule_id"], sort=True)
-    order = np.lexsort((rule_codes, rank, findings["row"].to_numpy(dtype=np.int64)))
-    out = findings.take(order).reset_index(drop=True)
+    rule_codes, _ = pd.factorize(rule_id, sort=True)
+    return np.lexsort((rule_codes, rank, np.asarray(rows, dtype=np.int64)))
+
+
+def _sort(findings: pd.DataFrame, *, presorted: bool = False) -> pd.DataFrame:
+    """By row, then severity (errors first), then rule id (``presorted``: only the types)."""
+    if findings.empty:
+        return findings.reset_index(drop=True)
+    if presorted:
+        out = findings.reset_index(drop=True)
+    else:
+        order = _order(findings["row"].to_numpy(dtype=np.int64), findings["severity"], findings["rule_id"])
+        out = findings.take(order).reset_index(drop=True)
     out["row"] = out["row"].astype(np.int64)
     out["related_row"] = out["related_row"].astype(np.int64)
     if not pd.api.types.is_datetime64_any_dtype(out["dos"]):
