@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 
+from addin.checker.progress import reporter
 from addin.errors import StoreDamagedError
 from addin.reference import bundled, currency, schema
 from addin.reference import fetch as fetching
@@ -25,14 +26,23 @@ from addin.reference.store import (
 def run_import(args: argparse.Namespace) -> int:
     """Import the paths and print one line per file; exit 2 when any file was refused."""
     store = Store()
-    result = store.import_paths(
-        args.paths,
-        args.setting,
-        args.vintage,
-        all_or_nothing=args.all_or_nothing,
-        progress=_progress,
-    )
-    _clear_progress()
+    bar = reporter(True)
+    seen = [0]
+
+    def each_file(name: str) -> None:
+        seen[0] += 1
+        bar("import", seen[0], 0, name[-60:])
+
+    try:
+        result = store.import_paths(
+            args.paths,
+            args.setting,
+            args.vintage,
+            all_or_nothing=args.all_or_nothing,
+            progress=each_file,
+        )
+    finally:
+        bar.close()
     print_result(result)
     return 2 if result.refused else 0
 
@@ -181,7 +191,11 @@ def _gaps(table, setting, versions, spans, today) -> list[str]:
 def run_verify(args: argparse.Namespace) -> int:
     """Check every stored file (size, sha256, readable, rows); exit 2 with the mending command."""
     store = Store()
-    found = store.verify()
+    bar = reporter(True)
+    try:
+        found = store.verify(progress=bar)
+    finally:
+        bar.close()
     if found.manifest_error:
         print(f"DAMAGED  {found.manifest_error}")
         print("Mend with: cpt-addin data repair")
@@ -242,13 +256,3 @@ def run_fetch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return status
-
-
-def _progress(name: str) -> None:
-    if sys.stderr.isatty():
-        print(f"\rreading {name[-70:]:<70}", end="", file=sys.stderr, flush=True)
-
-
-def _clear_progress() -> None:
-    if sys.stderr.isatty():
-        print("\r" + " " * 80 + "\r", end="", file=sys.stderr, flush=True)
