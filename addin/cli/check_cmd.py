@@ -92,7 +92,7 @@ def register(subparsers) -> None:
         "--date-default", type=_date, default=None, help="date of service for lines without one"
     )
     parser.add_argument("--config", metavar="rules.toml", help="rule levels and options (TOML)")
-    rules = parser.add_argument_group("choosing rules (ids, id prefixes or families; see cpt-addin rules --list)")
+    rules = parser.add_argument_group("rules and exit code (RULES: ids, id prefixes or families; see cpt-addin rules --list)")
     rules.add_argument(
         "--select",
         action="append",

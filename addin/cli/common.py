@@ -23,11 +23,23 @@ def add_command(subparsers, name: str, *, help: str, exits: tuple[str, ...], **k
     return subparsers.add_parser(
         name,
         help=help,
-        description=kwargs.pop("description", None) or help[:1].upper() + help[1:] + ".",
+        description=_wrap(kwargs.pop("description", None) or _sentence(help)),
         epilog=exit_codes(*exits),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         **kwargs,
     )
+
+
+def _wrap(text: str, width: int = 88) -> str:
+    """Fill each paragraph (the raw formatter keeps the epilog's lines as written)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(part, width, break_on_hyphens=False) for part in text.split("\n"))
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def date_arg(text: str):
