@@ -31,7 +31,7 @@ CASES = [
     ("check --help", ["check", "--help"], "bundled", 0.3),
     ("lookup 47383 (bundled)", ["lookup", "47383"], "bundled", 0.8),
     ("lookup 47383 (full store)", ["lookup", "47383"], "full", 0.8),
-    ("check sample_claims.xlsx", ["check", str(SAMPLE), "-q"], "bundled", 1.5),
+    ("check sample_claims.xlsx", ["check", str(SAMPLE), "--quiet"], "bundled", 1.5),
 ]
 
 
