@@ -87,7 +87,10 @@ def check(
                 ignore_columns=ignore_columns,
             )
             reporter("reading", 1, 1)
+        if warm.is_alive():
+            reporter("reference", 0, 1)
         warm.join()
+        reporter("reference", 1, 1)
         from addin.rules.input import rejected_with_identifiers
 
         findings, notes = run_rules(

@@ -36,6 +36,9 @@ from addin.claims.sniff import (
 from addin.claims.table import MAX_COLUMNS, RawTable, TooWideError, table_from_columns
 
 log = logging.getLogger(__name__)
+# a quoted cell may be long (notes pasted into a claims export); set here as in
+# addin.reference.importers, so reading does not depend on which modules were imported first
+csv.field_size_limit(16 * 1024 * 1024)
 
 _NON_SPACE_RE = re.compile(r"\S")
 

@@ -1,8 +1,9 @@
-"""``cpt-addin check``: check a claims file, print a summary, write findings and the report.
+"""``cpt-addin check``: check a claims file, print the findings and a summary, write the files.
 
-Exit codes: 0 no error-level finding, 1 error-level findings, 2 the input or the command could
-not be processed. The console shows counts, rule ids and data versions — never claim
-contents (patient ids, claim ids); those go only to the files the user asked for.
+Exit codes: 0 no finding at the ``--fail-on`` level (default error), 1 findings at that level,
+2 the input or the command could not be processed. The console shows file, row, rule id,
+code and message per finding (like ruff), counts and data versions — never patient, claim
+or provider ids; those go only to the files the user asked for (and to ``--format json|csv``).
 """
 
 from __future__ import annotations
@@ -11,24 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from addin.codes import Setting, parse_date
+from addin.cli.check_output import FORMATS, MAX_FINDINGS
+from addin.cli.common import EXIT_REFUSED, add_command
+from addin.cli.common import date_arg as _date
+from addin.cli.common import setting_name_arg as _setting
 
-#: Inputs with more rows than this get a progress bar on a terminal.
-PROGRESS_MIN_BYTES = 2_000_000
-
-
-def _date(text: str):
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _setting(text: str) -> str:
-    try:
-        return Setting.parse(text).value
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+FAIL_ON = ("error", "warning", "info", "never")
+#: Findings file suffixes this command accepts (the writer's list, see addin.checker.writers).
+FINDINGS_SUFFIXES = (".csv", ".json")
 
 
 def _mapping(text: str) -> tuple[str, str]:
@@ -38,13 +29,30 @@ def _mapping(text: str) -> tuple[str, str]:
     return key.strip(), value.strip().strip('"').strip("'")
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def register(subparsers) -> None:
     """Add the ``check`` sub-command."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "check",
         help="check a claims spreadsheet (xlsx/xlsm/csv) against every edit",
         description="Check every claim line (NCCI PTP, MUE, add-on codes, modifiers, codes, "
-        "diagnoses, duplicates). Exit 0: no errors; 1: errors found; 2: could not check.",
+        "diagnoses, duplicates); print one line per finding (file:row: rule severity code "
+        "message) and a summary.",
+        exits=(
+            "0 no finding at the --fail-on level (default: no error-level finding)",
+            "1 findings at or above the --fail-on level (error, or warning with --fail-on warning)",
+            EXIT_REFUSED + "; also an unknown --select/--ignore rule",
+        ),
     )
     parser.add_argument("input", help="claims file (.xlsx, .xlsm, .csv, .tsv, .txt)")
     parser.add_argument("--findings", metavar="FILE", help="write findings to FILE (.csv, .json, .jsonl or .parquet)")
@@ -84,13 +92,56 @@ def register(subparsers) -> None:
         "--date-default", type=_date, default=None, help="date of service for lines without one"
     )
     parser.add_argument("--config", metavar="rules.toml", help="rule levels and options (TOML)")
-    parser.add_argument(
-        "--progress", action="store_true", help="show a progress bar even when not a terminal"
+    rules = parser.add_argument_group("rules and exit code (RULES: ids, id prefixes or families; see cpt-addin rules --list)")
+    rules.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="RULES",
+        help="run only these rules, e.g. --select PTP,DUP001 or --select mue (repeatable)",
     )
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    rules.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="RULES",
+        help="do not run these rules, e.g. --ignore modifier,COD003 (repeatable); rules off "
+        "run nowhere: not on the console, not in the findings file or the workbook",
+    )
+    rules.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default="error",
+        help="exit 1 when a finding at or above this severity exists (default error; never: "
+        "exit 0 whatever is found)",
+    )
+    console = parser.add_argument_group("console output")
+    console.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text: one line per finding and a summary (default); github: GitHub Actions "
+        "::error/::warning/::notice commands; json: one JSON document (summary and findings); "
+        "csv: the findings as CSV (the summary goes to stderr for json and csv)",
+    )
+    console.add_argument(
+        "--max-findings",
+        type=_count,
+        default=MAX_FINDINGS,
+        metavar="N",
+        help=f"text format: print the first N findings, then a count (default {MAX_FINDINGS}; 0 = all)",
+    )
+    console.add_argument(
+        "-q", "--quiet", action="store_true", help="no finding lines, no progress: the summary only"
+    )
+    bar = console.add_mutually_exclusive_group()
+    bar.add_argument(
+        "--progress", action="store_true", help="draw progress bars even when stderr is not a terminal"
+    )
+    bar.add_argument("--no-progress", action="store_true", help="show no progress at all")
     from addin.cli import stream_cmd
 
-    stream_cmd.add_arguments(parser)
+    stream_cmd.add_arguments(parser.add_argument_group("big inputs"))
     parser.set_defaults(func=run_check)
 
 
@@ -114,11 +165,17 @@ def _sheet(text: str | None) -> str | int | None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Run the check; print the summary; write the files asked for."""
+    """Run the check; print the findings and the summary; write the files asked for."""
     from addin.checker import check, write_findings
+    from addin.checker.progress import reporter
+    from addin.rules import load_config
+    from addin.rules.config import with_selection
 
     input_path = Path(args.input)
     _check_outputs(args, input_path)  # before reading any claim: a bad output path fails now
+    config = load_config(args.config)
+    if args.select or args.ignore:
+        config = with_selection(config, args.select, args.ignore)
     write_report = None
     if args.output:
         try:
@@ -126,60 +183,106 @@ def run_check(args: argparse.Namespace) -> int:
         except ImportError as exc:
             print(f"cpt-addin: the audit workbook writer is not available ({exc})", file=sys.stderr)
             return 2
-    show_progress = args.progress or (
-        not args.quiet and sys.stderr.isatty() and _size(input_path) > PROGRESS_MIN_BYTES
-    )
+    progress = reporter(not args.quiet and not args.no_progress, force_bar=args.progress)
     from addin.cli import stream_cmd
 
     try:
         streamed = stream_cmd.wants_stream(args, input_path)
     except ValueError as exc:
+        progress.close()
         return stream_cmd.fail(str(exc))
     if streamed:
-        return stream_cmd.run_streamed(args, input_path, _column_map(args.map), show_progress)
-    result = check(
-        input_path,
-        sheet=_sheet(args.sheet),
-        column_map=_column_map(args.map),
-        ignore_columns=args.ignore_column or None,
-        setting=args.setting,
-        date_default=args.date_default,
-        config=args.config,
-        progress=show_progress,
-    )
-    written = []
-    if args.findings:
-        written.append(
-            write_findings(result.findings, args.findings, input_path=input_path, raw_csv=args.raw_csv)
+        return stream_cmd.run_streamed(args, input_path, _column_map(args.map), config, progress)
+    written: list[Path] = []
+    try:
+        result = check(
+            input_path,
+            sheet=_sheet(args.sheet),
+            column_map=_column_map(args.map),
+            ignore_columns=args.ignore_column or None,
+            setting=args.setting,
+            date_default=args.date_default,
+            config=config,
+            progress=progress,
         )
-    if args.output and write_report is not None:
-        write_report(result, args.output)
-        written.append(Path(args.output))
+        if args.findings:
+            progress("findings", 0, 1)
+            written.append(
+                write_findings(
+                    result.findings, args.findings, input_path=input_path, raw_csv=args.raw_csv
+                )
+            )
+            progress("findings", 1, 1)
+        if args.output and write_report is not None:
+            write_report(result, args.output, progress=progress)
+            written.append(Path(args.output))
+    finally:
+        progress.close()
+    code = exit_code(result.findings, args.fail_on)
+    print_findings(result, args, written, code)
+    return code
+
+
+def exit_code(findings, fail_on: str = "error") -> int:
+    """1 when a finding at or above ``fail_on`` (error / warning / info) exists; 0 otherwise
+    and always with ``never``."""
+    from addin.findings import SEVERITIES
+
+    if fail_on == "never" or not len(findings):
+        return 0
+    failing = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+    return int(bool(findings["severity"].isin(failing).any()))
+
+
+def print_findings(result, args: argparse.Namespace, written: list[Path], code: int) -> None:
+    """The console output in the chosen ``--format``."""
+    from addin.cli import check_output
+
+    findings = result.findings
+    summary = summary_text(result, written, code, args.fail_on)
+    if args.format == "json":
+        print(check_output.json_document(result, written, code, with_findings=not args.quiet))
+        return
+    if args.format == "csv":
+        if not args.quiet:
+            sys.stdout.write(check_output.csv_text(findings, raw=args.raw_csv))
+        print(summary, file=sys.stderr)
+        return
     if not args.quiet:
-        print(summary_text(result, written))
-    return result.exit_code
+        if args.format == "github":
+            lines = check_output.github_lines(findings, str(args.input))
+        else:
+            limit = args.max_findings or len(findings)
+            lines = check_output.finding_lines(
+                findings.iloc[:limit], str(args.input), check_output.line_width()
+            )
+            if len(findings) > limit:
+                lines.append(check_output.more_line(len(findings) - limit, written))
+        if lines:
+            print("\n".join(lines))
+    print(summary)
 
 
 def _check_outputs(args: argparse.Namespace, input_path: Path) -> None:
     """Refuse output paths that cannot or must not be written (exit 2), before the check runs."""
-    from addin.checker.writers import FORMATS as FINDINGS_FORMATS
     from addin.outputs import check_output
 
     if args.findings:
         check_output(args.findings, inputs=[input_path], others=[args.output],
-                     suffixes=FINDINGS_FORMATS, what="findings file")
+                     suffixes=_findings_suffixes(), what="findings file")
     if args.output:
         check_output(args.output, inputs=[input_path], suffixes=(".xlsx",), what="audit workbook")
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def _findings_suffixes() -> tuple[str, ...]:
+    from addin.checker import writers
+
+    return tuple(getattr(writers, "FORMATS", FINDINGS_SUFFIXES))
 
 
-def summary_text(result, written: list[Path] | None = None) -> str:
+def summary_text(
+    result, written: list[Path] | None = None, code: int | None = None, fail_on: str = "error"
+) -> str:
     """The plain end-of-run summary: counts, findings by family and severity, data versions."""
     counts = result.counts
     meta = result.claims.meta
@@ -214,8 +317,17 @@ def summary_text(result, written: list[Path] | None = None) -> str:
     lines.extend(f"Data currency: {line}" for line in banner_lines(result.versions))
     for path in written or []:
         lines.append(f"Wrote {path}")
-    verdict = {0: "No errors found.", 1: "Errors found (exit 1)."}[result.exit_code]
-    lines.append(verdict)
+    if code is None or fail_on == "error":
+        code = result.exit_code if code is None else code
+        lines.append({0: "No errors found.", 1: "Errors found (exit 1)."}[code])
+    elif code:
+        lines.append(f"Findings at or above {fail_on} found (exit 1, --fail-on {fail_on}).")
+    else:
+        has_errors = result.exit_code == 1
+        lines.append(
+            f"Errors found; exit 0 (--fail-on {fail_on})." if has_errors
+            else f"No finding at or above {fail_on} (--fail-on {fail_on})."
+        )
     return "\n".join(lines)
 
 

@@ -11,36 +11,20 @@ quarter's zips (or the ``--url`` addresses given) and imports them.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import sys
 from pathlib import Path
 
-from addin.codes import Setting
-from addin.errors import StoreDamagedError
-from addin.reference import bundled, currency, schema
-from addin.reference import fetch as fetching
-from addin.reference.importers.names import parse_vintage
-from addin.reference.paths import bundled_data_dir
-from addin.reference.store import (
-    ALREADY,
-    HELD_BACK,
-    IMPORTED,
-    REFUSED,
-    SKIPPED,
-    ImportResult,
-    Store,
-)
+from addin.cli.common import EXIT_REFUSED, add_command
+from addin.cli.common import setting_name_arg as _setting
 
+EXIT_OK_REPAIR = "0 the manifest lists every file left (dropped entries are printed)"
 
-def _setting(text: str) -> str:
-    try:
-        return Setting.parse(text).value
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+#: Seconds ``data fetch`` waits for CMS (addin.reference.fetch.DEFAULT_TIMEOUT).
+FETCH_TIMEOUT = 60.0
 
 
 def _vintage(text: str):
+    from addin.reference.importers.names import parse_vintage
+
     try:
         return parse_vintage(text)
     except ValueError as exc:
@@ -48,6 +32,8 @@ def _vintage(text: str):
 
 
 def _quarter(text: str) -> str:
+    from addin.reference import fetch as fetching
+
     try:
         fetching.parse_quarter(text)
     except ValueError as exc:
@@ -55,15 +41,35 @@ def _quarter(text: str) -> str:
     return text
 
 
+def _run(name: str):
+    """The ``func`` of a sub-command: :mod:`addin.cli.data_run` imported when it runs."""
+
+    def call(args: argparse.Namespace) -> int:
+        from addin.cli import data_run
+
+        return getattr(data_run, name)(args)
+
+    call.__name__ = name
+    return call
+
+
 def register(subparsers) -> None:
     """Add ``data`` with its ``import``, ``status`` and ``fetch`` sub-commands."""
-    data = subparsers.add_parser("data", help="import CMS tables into the local store, list them")
+    data = add_command(
+        subparsers,
+        "data",
+        help="import CMS tables into the local store, list them",
+        exits=("0 done", "2 no sub-command given, or the sub-command failed (see its --help)"),
+    )
     data.set_defaults(func=lambda args: data.print_help() or 2)
     commands = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
-    importing = commands.add_parser(
+    importing = add_command(
+        commands,
         "import",
         help="import CMS files (PTP, MUE, AOC, RVU, HCPCS, POS), folders, zips or plain CSV",
+        exits=("0 every file imported, already imported or skipped (with the reason)",
+               "2 a file was refused (file, line and reason printed; it changed nothing)"),
     )
     importing.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     _label_options(importing)
@@ -72,23 +78,38 @@ def register(subparsers) -> None:
         action="store_true",
         help="import nothing when any file is refused (default: import the good files)",
     )
-    importing.set_defaults(func=run_import)
+    importing.set_defaults(func=_run("run_import"))
 
-    status = commands.add_parser(
-        "status", help="list bundled and imported tables, which answers today, periods not covered"
+    status = add_command(
+        commands,
+        "status",
+        help="list bundled and imported tables, which answers today, periods not covered",
+        exits=("0 listed", "2 the store's manifest is damaged (mend with: cpt-addin data repair)"),
     )
     status.add_argument("--json", action="store_true", help="print the manifest records as JSON")
-    status.set_defaults(func=run_status)
+    status.set_defaults(func=_run("run_status"))
 
-    verify = commands.add_parser("verify", help="check every stored file against the manifest")
-    verify.set_defaults(func=run_verify)
-    repair = commands.add_parser(
-        "repair", help="rebuild a lost or damaged manifest; drop entries whose file is gone"
+    verify = add_command(
+        commands,
+        "verify",
+        help="check every stored file against the manifest",
+        exits=("0 every file is intact", "2 damaged files or manifest (the mending command is printed)"),
     )
-    repair.set_defaults(func=run_repair)
+    verify.set_defaults(func=_run("run_verify"))
+    repair = add_command(
+        commands,
+        "repair",
+        help="rebuild a lost or damaged manifest; drop entries whose file is gone",
+        exits=(EXIT_OK_REPAIR, EXIT_REFUSED),
+    )
+    repair.set_defaults(func=_run("run_repair"))
 
-    getting = commands.add_parser(
-        "fetch", help="download a quarter's files from CMS (or --url addresses) and import them"
+    getting = add_command(
+        commands,
+        "fetch",
+        help="download a quarter's files from CMS (or --url addresses) and import them",
+        exits=("0 every download arrived and imported",
+               "2 a download failed or a downloaded file was refused"),
     )
     getting.add_argument("--quarter", type=_quarter, help="e.g. 2026Q3 (default: this quarter)")
     getting.add_argument(
@@ -102,259 +123,13 @@ def register(subparsers) -> None:
     getting.add_argument(
         "--dest", type=Path, help="folder for the downloads (default $CPT_ADDIN_HOME/downloads)"
     )
-    getting.add_argument("--timeout", type=float, default=fetching.DEFAULT_TIMEOUT, help="seconds")
+    getting.add_argument(
+        "--timeout", type=float, default=FETCH_TIMEOUT, help=f"seconds (default {FETCH_TIMEOUT:g})"
+    )
     getting.add_argument("--no-import", action="store_true", help="download only")
     _label_options(getting)
-    getting.set_defaults(func=run_fetch)
+    getting.set_defaults(func=_run("run_fetch"))
     register_remove(commands)
-
-
-def _label_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--setting",
-        type=_setting,
-        help="practitioner, hospital or dme, for files that do not say it themselves",
-    )
-    parser.add_argument(
-        "--vintage",
-        type=_vintage,
-        help="quarter or date the files are for (2026Q3 or 2026-07-01) when the file does not say",
-    )
-
-
-def run_import(args: argparse.Namespace) -> int:
-    """Import the paths and print one line per file; exit 2 when any file was refused."""
-    store = Store()
-    result = store.import_paths(
-        args.paths,
-        args.setting,
-        args.vintage,
-        all_or_nothing=args.all_or_nothing,
-        progress=_progress,
-    )
-    _clear_progress()
-    print_result(result)
-    return 2 if result.refused else 0
-
-
-def print_result(result: ImportResult, out=None) -> None:
-    """One line per file, then a count line."""
-    out = out or sys.stdout
-    for outcome in result.outcomes:
-        record = outcome.record
-        if outcome.status in (IMPORTED, ALREADY) and record is not None:
-            label = f"{record.table.upper():<5} {record.setting:<12} {record.vintage.isoformat()}"
-            line = f"{outcome.status:<17} {label} {record.rows:>10,} rows  {outcome.source}"
-            if outcome.message:
-                line += f" ({outcome.message})"
-        elif outcome.status == REFUSED:
-            line = f"{'REFUSED':<17} {outcome.error or outcome.message}"
-        else:
-            line = f"{outcome.status:<17} {outcome.source}: {outcome.message}"
-        print(line, file=out)
-        for note in outcome.notes:
-            print(f"{'':<17} note: {note}", file=out)
-    counts = {
-        s: sum(o.status == s for o in result.outcomes)
-        for s in (IMPORTED, ALREADY, SKIPPED, HELD_BACK, REFUSED)
-    }
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in (IMPORTED, REFUSED))
-    print(f"{summary}.", file=out)
-    if result.refused:
-        print("Refused files changed nothing in the store; fix them and import again.", file=out)
-
-
-def run_status(args: argparse.Namespace) -> int:
-    """Print the tables that answer (bundled and imported), then the imported files.
-
-    Exit 2 (with what is wrong and the mending command) when the store is damaged.
-    """
-    store = Store()
-    try:
-        records = sorted(store.records(), key=lambda r: (r.table, r.setting, r.vintage, r.part))
-    except StoreDamagedError as exc:
-        print(f"cpt-addin: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
-        return 0
-    print_tables(store)
-    print()
-    if not records:
-        print(f"No tables imported yet: the bundled sample tables answer (store: {store.root}).")
-        print("Import CMS files with: cpt-addin data import PATH...")
-        return 0
-    print("Imported files:")
-    header = ("table", "setting", "vintage", "part", "rows", "layout", "source file", "imported at")
-    rows = [
-        (
-            r.table,
-            r.setting,
-            r.vintage.isoformat(),
-            r.part,
-            f"{r.rows:,}",
-            r.layout,
-            r.source_file,
-            r.imported_at.strftime("%Y-%m-%d %H:%M"),
-        )
-        for r in records
-    ]
-    _print_table(header, rows, right={4})
-    print(f"store: {store.root}")
-    return 0
-
-
-def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]], right=frozenset()) -> None:
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    for row in (header, *rows):
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=False))
-        ]
-        print("  ".join(cells).rstrip())
-
-
-def print_tables(store: Store) -> None:
-    """Every bundled and imported table version, the one answering today, and the periods
-    up to today's quarter that no version covers (answered from an older table)."""
-    from addin.reference.versions import VersionSet, imported_versions
-
-    today = bundled.today()
-    imported = imported_versions(store.root)
-    shipped = bundled.bundled_versions(bundled_data_dir())
-    print(f"Tables (today {today.isoformat()}, {currency.quarter_label(today)}):")
-    header = ("table", "setting", "vintage", "covers", "origin", "rows", "today")
-    rows: list[tuple[str, ...]] = []
-    gaps: list[str] = []
-    for key in sorted(set(imported) | set(shipped)):
-        table, setting = key
-        answering = VersionSet(list(imported.get(key) or shipped[key]))
-        spans = currency.periods(answering)
-        now = currency.assess(answering, table, setting, today)
-        answering_now = answering.pick(today)
-        for version, span in zip(answering.versions, spans, strict=True):
-            state = ""
-            if version is answering_now:
-                state = "answers today" + (f" {now.suffix}" if now.suffix else "")
-            rows.append(_version_row(version, span, state))
-        if key in imported and key in shipped:
-            for version in shipped[key]:
-                rows.append(_version_row(version, None, "replaced by the imported table"))
-        if table != schema.POS:
-            gaps.extend(_gaps(table, setting, answering, spans, today))
-    _print_table(header, rows, right={5})
-    if gaps:
-        print("Periods with no table of their own (answered from an older table, or not at all):")
-        for line in gaps:
-            print(f"  {line}")
-
-
-def _version_row(version, span, state: str) -> tuple[str, ...]:
-    return (
-        version.table.upper(),
-        version.setting,
-        version.vintage.isoformat() if version.vintage else "undated",
-        span[2] if span else "",
-        version.origin,
-        f"{version.rows:,}",
-        state,
-    )
-
-
-def _gaps(table, setting, versions, spans, today) -> list[str]:
-    name = table.upper() + ("" if setting == schema.ALL_SETTINGS else f" {setting}")
-    dated = [s for s in spans if s is not None]
-    if not dated:
-        return []
-    out = [f"{name}: before {dated[0][2]} (no table; answered from {dated[0][2]})"]
-    for (_start, end, label), following in zip(dated, [*dated[1:], None], strict=True):
-        upto = following[0] if following else currency.next_quarter_start(today)
-        if end < upto:
-            last = upto - dt.timedelta(days=1)
-            first_label = currency.date_period(end, "year" if len(label) == 4 else "quarter")
-            last_label = currency.date_period(last, "year" if len(label) == 4 else "quarter")
-            span = first_label if first_label == last_label else f"{first_label}–{last_label}"
-            out.append(f"{name}: {span} (answered from {label}, older)")
-    return out
-
-
-def run_verify(args: argparse.Namespace) -> int:
-    """Check every stored file (size, sha256, readable, rows); exit 2 with the mending command."""
-    store = Store()
-    found = store.verify()
-    if found.manifest_error:
-        print(f"DAMAGED  {found.manifest_error}")
-        print("Mend with: cpt-addin data repair")
-        return 2
-    for problem in found.problems:
-        source = problem.record.source_file if problem.record else ""
-        print(f"DAMAGED  {problem.path}: {problem.what} (from {source})")
-    for path in found.unlisted:
-        print(f"unlisted {path}: not in the manifest (left by an interrupted import?)")
-    print(f"{found.checked} file(s) checked, {len(found.problems)} damaged (store: {store.root}).")
-    if found.problems:
-        names = ", ".join(sorted({p.record.source_file for p in found.problems if p.record}))
-        print(f"Mend with: cpt-addin data repair, then import again: {names}")
-        return 2
-    return 0
-
-
-def run_repair(args: argparse.Namespace) -> int:
-    """Rebuild or correct the manifest; say what was dropped and must be imported again."""
-    store = Store()
-    done = store.repair()
-    if done.rebuilt:
-        print(f"Rebuilt {store.manifest_path} from {len(done.kept)} Parquet file(s).")
-    for problem in done.skipped_files:
-        print(f"left out {problem.path}: {problem.what}")
-    for problem in done.dropped:
-        source = problem.record.source_file if problem.record else problem.path
-        print(f"dropped  {problem.path} ({problem.what}): import {source} again")
-    if done.checksums_added:
-        print(f"Recorded checksums for {done.checksums_added} file(s).")
-    print(f"The manifest lists {len(done.kept)} file(s) (store: {store.root}).")
-    if done.dropped:
-        print("Dropped tables now answer from the bundled data until they are imported again.")
-    return 0
-
-
-def run_fetch(args: argparse.Namespace) -> int:
-    """Download, report each address, then import what arrived."""
-    downloads = fetching.fetch(args.quarter, args.url, args.base_url, args.dest, args.timeout)
-    for item in downloads:
-        if item.path:
-            print(f"{'downloaded':<17} {item.url} -> {item.path}")
-        else:
-            print(f"{'FAILED':<17} {item.url}: {item.error}")
-    failed = [d for d in downloads if d.error]
-    saved = [d.path for d in downloads if d.path]
-    status = 2 if failed else 0
-    if saved and not args.no_import:
-        result = Store().import_paths(saved, args.setting, args.vintage)
-        print_result(result)
-        if result.refused:
-            status = 2
-    if failed:
-        print(
-            f"{len(failed)} of {len(downloads)} downloads failed. CMS changes its addresses: "
-            "pass the current links with --url, or download in a browser and use "
-            "'cpt-addin data import'.",
-            file=sys.stderr,
-        )
-    return status
-
-
-def _progress(name: str) -> None:
-    if sys.stderr.isatty():
-        print(f"\rreading {name[-70:]:<70}", end="", file=sys.stderr, flush=True)
-
-
-def _clear_progress() -> None:
-    if sys.stderr.isatty():
-        print("\r" + " " * 80 + "\r", end="", file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------------- remove
 
 
 def register_remove(commands) -> None:
@@ -372,45 +147,19 @@ def register_remove(commands) -> None:
     removing.add_argument("--table", help="only this table (ptp, mue, aoc, rvu, hcpcs, pos, icd10cm ...)")
     removing.add_argument("--setting", type=_setting, help="only this setting")
     removing.add_argument("--dry-run", action="store_true", help="list what would be removed")
-    removing.set_defaults(func=run_remove)
+    removing.set_defaults(func=_run("run_remove"))
 
 
-def _matches(record: schema.ImportRecord, args: argparse.Namespace) -> bool:
-    if args.quarter:
-        year, quarter = fetching.parse_quarter(args.quarter)
-        if (record.vintage.year, (record.vintage.month - 1) // 3 + 1) != (year, quarter):
-            return False
-    elif record.vintage != args.vintage:
-        return False
-    if args.table and record.table.lower() != args.table.strip().lower():
-        return False
-    return not (args.setting and record.setting not in (args.setting, schema.ALL_SETTINGS))
+def _label_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--setting",
+        type=_setting,
+        help="practitioner, hospital or dme, for files that do not say it themselves",
+    )
+    parser.add_argument(
+        "--vintage",
+        type=_vintage,
+        help="quarter or date the files are for (2026Q3 or 2026-07-01) when the file does not say",
+    )
 
 
-def run_remove(args: argparse.Namespace) -> int:
-    """Drop the matching manifest entries and their Parquet files, under the store lock."""
-    store = Store()
-    if not store.manifest_path.exists():
-        print(f"Nothing to remove: no table is imported (store: {store.root}).", file=sys.stderr)
-        return 2
-    with store._lock():
-        records = store.records()
-        chosen = [r for r in records if _matches(r, args)]
-        if not chosen:
-            have = sorted({f"{r.label}" for r in records}) or ["nothing"]
-            print(f"Nothing matches; the store holds: {', '.join(have)}.", file=sys.stderr)
-            return 2
-        verb = "would remove" if args.dry_run else "removed"
-        for record in chosen:
-            print(f"{verb} {record.label} ({record.source_file}, {record.rows} rows)")
-        if args.dry_run:
-            return 0
-        kept = [r for r in records if r not in chosen]
-        store._write_manifest(kept)  # the manifest first: a crash leaves only an unlisted file
-        in_use = {r.path for r in kept}
-        for record in chosen:
-            if record.path not in in_use:
-                (store.root / record.path).unlink(missing_ok=True)
-    print(f"{len(chosen)} version(s) removed; earlier versions or the bundled data answer now "
-          "(see cpt-addin data status).")
-    return 0

@@ -13,18 +13,26 @@ import inspect
 import sys
 from pathlib import Path
 
+from addin.cli.common import EXIT_REFUSED, add_command
 from addin.excel import install
 
 
 def register(subparsers) -> None:
     """Add ``excel`` with its ``install`` and ``functions`` sub-commands."""
-    excel = subparsers.add_parser("excel", help="register the Excel functions (xlwings) and list them")
+    excel = add_command(
+        subparsers,
+        "excel",
+        help="register the Excel functions (xlwings) and list them",
+        exits=("0 done", "2 no sub-command given, or it could not be done"),
+    )
     excel.set_defaults(func=lambda args: excel.print_help() or 2)
     commands = excel.add_subparsers(dest="excel_command", metavar="SUBCOMMAND")
 
-    setup = commands.add_parser(
+    setup = add_command(
+        commands,
         "install",
         help="write the xlwings configuration that registers addin.udfs",
+        exits=("0 the configuration was written", EXIT_REFUSED),
         description="Register addin.udfs with the classic xlwings add-in: writes UDF MODULES and "
         "the Python interpreter to the user's xlwings.conf (keeping its other settings), or with "
         "--workbook to an xlwings.conf sheet in a copy of that workbook.",
@@ -41,7 +49,9 @@ def register(subparsers) -> None:
                        "interpreter cannot import cpt-addin by itself)")
     setup.set_defaults(func=run_install)
 
-    listing = commands.add_parser("functions", help="list the Excel functions and their help")
+    listing = add_command(
+        commands, "functions", help="list the Excel functions and their help", exits=("0 listed",)
+    )
     listing.set_defaults(func=run_functions)
 
 

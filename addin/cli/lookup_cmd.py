@@ -6,46 +6,42 @@ import argparse
 import json
 import sys
 
-from addin.codes import Setting, parse_date
-from addin.explain import code_card
-from addin.reference import get_reference_data
-from addin.validation import check_pair, code_problem
-from addin.verdicts import CONFLICT, pair_verdict
-
-
-def _date(text: str):
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _setting(text: str) -> Setting:
-    try:
-        return Setting.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+from addin.cli.common import EXIT_REFUSED, add_command
+from addin.cli.common import date_arg as _date
+from addin.cli.common import setting_arg as _setting
 
 
 def register(subparsers) -> None:
     """Add the ``lookup`` and ``conflicts`` sub-commands."""
-    lookup = subparsers.add_parser("lookup", help="what a coder needs to know about a code")
+    lookup = add_command(
+        subparsers,
+        "lookup",
+        help="what a coder needs to know about a code",
+        exits=("0 the code card was printed", EXIT_REFUSED + "; unknown or malformed code"),
+    )
     lookup.add_argument("code")
     lookup.add_argument("--date", type=_date, help="date of service (default today)")
-    lookup.add_argument("--setting", type=_setting, default=Setting.practitioner,
+    lookup.add_argument("--setting", type=_setting, default="practitioner",
                         help="practitioner (default), hospital or dme")
     lookup.add_argument("--json", action="store_true", help="print the record as JSON")
     lookup.set_defaults(func=run_lookup)
 
-    conflicts = subparsers.add_parser(
-        "conflicts", help="is there an NCCI PTP edit between two codes (either order)?"
+    conflicts = add_command(
+        subparsers,
+        "conflicts",
+        help="is there an NCCI PTP edit between two codes (either order)?",
+        exits=(
+            "0 no edit in force, or the edit is bypassed by the modifiers given",
+            "1 conflict: an edit in force denies one of the codes as billed",
+            EXIT_REFUSED + "; unknown code or modifier, or a setting without a PTP table",
+        ),
     )
     conflicts.add_argument("code1")
     conflicts.add_argument("code2")
     conflicts.add_argument("--mods1", default="", help="modifiers on the first code, e.g. 59,XS")
     conflicts.add_argument("--mods2", default="", help="modifiers on the second code")
     conflicts.add_argument("--date", type=_date, help="date of service (default today)")
-    conflicts.add_argument("--setting", type=_setting, default=Setting.practitioner,
+    conflicts.add_argument("--setting", type=_setting, default="practitioner",
                            help="practitioner (default) or hospital")
     conflicts.add_argument("--json", action="store_true", help="print the verdict as JSON")
     conflicts.set_defaults(func=run_conflicts)
@@ -54,6 +50,10 @@ def register(subparsers) -> None:
 def run_lookup(args: argparse.Namespace) -> int:
     """Print the code card; exit 2 with the reason on stderr when the code is missing,
     malformed or not in the loaded tables (:mod:`addin.validation`)."""
+    from addin.explain import code_card
+    from addin.reference import get_reference_data
+    from addin.validation import code_problem
+
     reference = get_reference_data()
     problem = code_problem(reference, args.code, args.date)
     info = reference.code_info(args.code, args.date, args.setting)
@@ -73,6 +73,10 @@ def run_conflicts(args: argparse.Namespace) -> int:
     A code that is missing, malformed or unknown, a malformed or unknown modifier and a
     setting without a PTP table (``dme``) are refused (exit 2), never answered "no edit".
     """
+    from addin.reference import get_reference_data
+    from addin.validation import check_pair
+    from addin.verdicts import CONFLICT, pair_verdict
+
     reference = get_reference_data()
     code1, code2, mods1, mods2, setting = check_pair(
         reference, args.code1, args.code2, args.mods1, args.mods2, args.date, args.setting

@@ -10,14 +10,20 @@ import argparse
 import logging
 import sys
 
+from addin.cli.common import add_command
 from addin.server.config import DEFAULT_API_KEY_ENV
 
 
 def register(subparsers) -> None:
     """Add the ``serve`` sub-command."""
-    serve = subparsers.add_parser(
+    serve = add_command(
+        subparsers,
         "serve",
         help="run the add-in server (Office.js custom functions, task pane, check API)",
+        exits=(
+            "0 the server stopped normally",
+            "2 missing server extra or licence key, open API refused, or the port is taken",
+        ),
         description="Serve the Excel functions as Office.js custom functions, with the task pane, "
         "the add-in manifest (/manifest.xml), a claim-check API (/api/check) and /health.",
     )

@@ -21,7 +21,7 @@ CSV_BYTES_PER_LINE = 80
 STREAMABLE = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser) -> None:
     """``--stream`` / ``--no-stream`` and ``--workers``."""
     parser.add_argument(
         "--stream",
@@ -70,15 +70,18 @@ def _estimated_lines(path: Path) -> int:
         return 0
 
 
-def run_streamed(args: argparse.Namespace, input_path: Path, column_map, show_progress: bool) -> int:
-    """Check streamed, print the summary, return the exit code."""
+def run_streamed(args: argparse.Namespace, input_path: Path, column_map, config, progress) -> int:
+    """Check streamed, print the summary, return the exit code (``--fail-on`` as in memory).
+
+    The findings are never all in memory, so the console shows the summary, not one line
+    per finding (they are in the ``--findings`` file); ``--format`` other than text is
+    refused.
+    """
     from addin.checker.stream import check_streamed
 
-    progress = None
-    if show_progress:
-        from addin.checker.progress import RichProgress
-
-        progress = RichProgress()
+    if getattr(args, "format", "text") != "text":
+        progress.close()
+        return fail("a streamed check prints its summary as text; the findings are in the --findings file")
     try:
         result = check_streamed(
             input_path,
@@ -87,20 +90,29 @@ def run_streamed(args: argparse.Namespace, input_path: Path, column_map, show_pr
             ignore_columns=args.ignore_column or None,
             setting=args.setting,
             date_default=args.date_default,
-            config=args.config,
+            config=config,
             raw_csv=args.raw_csv,
             workers=args.workers,
             progress=progress,
         )
     finally:
-        if progress is not None:
-            progress("done", 1, 1)
-    if not args.quiet:
-        print(streamed_summary(result))
-    return result.exit_code
+        progress.close()
+    code = exit_code(result.by_severity, getattr(args, "fail_on", "error"))
+    print(streamed_summary(result, code))
+    return code
 
 
-def streamed_summary(result) -> str:
+def exit_code(by_severity: dict[str, int], fail_on: str = "error") -> int:
+    """1 when a finding at or above ``fail_on`` exists (0 always with ``never``)."""
+    from addin.findings import SEVERITIES
+
+    if fail_on == "never":
+        return 0
+    failing = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+    return int(any(by_severity.get(s, 0) for s in failing))
+
+
+def streamed_summary(result, code: int | None = None) -> str:
     """The end-of-run summary of a streamed check (same wording as the in-memory one)."""
     from addin.cli.check_cmd import _version_text
     from addin.reference.currency import banner_lines
@@ -127,8 +139,10 @@ def streamed_summary(result) -> str:
     if result.versions:
         lines.append("Data: " + "; ".join(_version_text(v) for v in result.versions))
     lines.extend(f"Data currency: {line}" for line in banner_lines(result.versions))
-    lines.append(f"Wrote {result.findings_path}")
-    lines.append({0: "No errors found.", 1: "Errors found (exit 1)."}[result.exit_code])
+    lines.append(f"Wrote {result.findings_path} (finding lines are not printed in a streamed check)")
+    code = result.exit_code if code is None else code
+    lines.append({0: "No errors found.", 1: "Errors found (exit 1)."}[result.exit_code] if code == result.exit_code
+                 else f"Exit {code} (--fail-on).")
     return "\n".join(lines)
 
 

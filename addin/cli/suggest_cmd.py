@@ -11,22 +11,23 @@ import argparse
 import json
 from dataclasses import asdict
 
-from addin.cli.lookup_cmd import _date, _setting
-from addin.codes import Setting
-from addin.reference import get_reference_data
-from addin.suggest import suggest_modifiers
-from addin.validation import check_code, check_setting
+from addin.cli.common import EXIT_REFUSED, add_command
+from addin.cli.common import date_arg as _date
+from addin.cli.common import setting_arg as _setting
 
 
 def register(subparsers) -> None:
     """Add the ``suggest`` sub-command."""
-    parser = subparsers.add_parser(
-        "suggest", help="modifiers a code (or a pair of codes) may need, each with its reason"
+    parser = add_command(
+        subparsers,
+        "suggest",
+        help="modifiers a code (or a pair of codes) may need, each with its reason",
+        exits=("0 the suggestions were printed (maybe none)", EXIT_REFUSED + "; unknown code"),
     )
     parser.add_argument("code")
     parser.add_argument("other", nargs="?", help="another code billed the same day")
     parser.add_argument("--date", type=_date, help="date of service (default today)")
-    parser.add_argument("--setting", type=_setting, default=Setting.practitioner,
+    parser.add_argument("--setting", type=_setting, default="practitioner",
                         help="practitioner (default), hospital or dme (dme: one code only; CMS publishes no DME PTP table)")
     parser.add_argument("--json", action="store_true", help="print the suggestions as JSON")
     parser.set_defaults(func=run_suggest)
@@ -38,6 +39,10 @@ def run_suggest(args: argparse.Namespace) -> int:
     A code (or other code) that is missing, malformed or unknown is refused (exit 2), and so
     is a pair question in a setting without a PTP table (``dme``).
     """
+    from addin.reference import get_reference_data
+    from addin.suggest import suggest_modifiers
+    from addin.validation import check_code, check_setting
+
     reference = get_reference_data()
     setting = args.setting if args.other is None else check_setting(args.setting)
     ptp = None if args.other is None else setting

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from addin.cli.common import EXIT_REFUSED, add_command
 from addin.errors import CptAddinError
 
 BUILD_ALL = "build-all"
@@ -13,9 +14,11 @@ LIST = "list"
 
 def register(subparsers) -> None:
     """Add the ``template`` sub-command."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "template",
         help="write a prebuilt workbook (claim entry, code lookup, pair checker)",
+        exits=("0 listed or written", EXIT_REFUSED + "; unknown template or bad output path"),
         description=(
             "cpt-addin template list | cpt-addin template NAME -o FILE [--codes 47383,77002] | "
             "cpt-addin template build-all --out workbook_templates"

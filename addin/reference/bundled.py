@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -53,12 +54,17 @@ def canonical(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
-    """One bundled version per table/setting present in ``data/``."""
+def bundled_versions(
+    data_dir: Path, skip: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()
+) -> dict[tuple[str, str], list[Version]]:
+    """One bundled version per table/setting present in ``data/``; a table whose every
+    setting is in ``skip`` (imported tables answer instead) is not read at all."""
     out: dict[tuple[str, str], list[Version]] = {}
     stated = _stated_vintages(data_dir)
     kinds = _stated_periods(data_dir)
     for table, name in BUNDLED_FILES.items():
+        if all((table, s) in skip for s in schema.TABLE_SETTINGS.get(table, ("",))):
+            continue
         path = data_dir / name
         frame = read_csv_text(path)
         if frame.empty:
@@ -68,7 +74,7 @@ def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
         else:
             groups = {schema.ALL_SETTINGS: frame}
         for setting, group in groups.items():
-            group = canonical(table, group.reset_index(drop=True))
+            group = group.reset_index(drop=True)
             vintage = stated.get((table, setting))
             if "vintage" in group.columns:
                 dates = pd.to_datetime(group["vintage"].replace("", None), errors="coerce").dropna()
@@ -81,7 +87,8 @@ def bundled_versions(data_dir: Path) -> dict[tuple[str, str], list[Version]]:
                     origin="bundled",
                     files=[f"data/{name}"],
                     rows=len(group),
-                    load=(lambda g=group: g),
+                    # typed on first use: a table the store replaces is never converted
+                    load=functools.cache(lambda g=group, t=table: canonical(t, g)),
                     period_kind=kinds.get((table, setting), ""),
                 )
             )

@@ -55,7 +55,9 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
         self.store_path = Path(store) if store else store_dir()
         self.data_dir = Path(data_dir) if data_dir else bundled_data_dir()
         imported = imported_versions(self.store_path)
-        bundled_sets = bundled.bundled_versions(self.data_dir)
+        bundled_sets = bundled.bundled_versions(
+            self.data_dir, skip=frozenset(k for k, v in imported.items() if v)
+        )
         self._sets: dict[tuple[str, str], VersionSet] = {}
         for key in set(imported) | set(bundled_sets):
             self._sets[key] = VersionSet(imported.get(key) or bundled_sets[key])

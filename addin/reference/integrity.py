@@ -186,8 +186,10 @@ def verify_record(store: Path, record: schema.ImportRecord) -> str:
     return ""
 
 
-def verify_store(store: Path) -> Verification:
-    """Check every file the manifest lists (size, sha256, readable, row count)."""
+def verify_store(store: Path, progress=None) -> Verification:
+    """Check every file the manifest lists (size, sha256, readable, row count).
+
+    ``progress``: an optional callback ``(stage, done, total)``, called with ``"verify"``."""
     out = Verification()
     try:
         records = read_records(store)
@@ -195,10 +197,14 @@ def verify_store(store: Path) -> Verification:
         out.manifest_error = exc.problem
         return out
     for record in records:
+        if progress:
+            progress("verify", out.checked, len(records))
         out.checked += 1
         what = verify_record(store, record)
         if what:
             out.problems.append(Problem(record.path, what, record))
+    if progress:
+        progress("verify", out.checked, len(records))
     listed = {r.path for r in records}
     out.unlisted = [
         p.relative_to(store).as_posix() for p in parquet_files(store)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from addin.codes import normalize_code
 from addin.reference import schema
+from addin.reference.grouped import GroupedRows
 from addin.reference.models import AddonFact
 from addin.reference.values import _date_or_none, _text
 from addin.reference.versions import Version
@@ -38,15 +39,15 @@ class AocQueries:
 
         return version.built("aoc", build)
 
-    def _aoc_by_addon(self, version: Version) -> dict[str, pd.DataFrame]:
-        def build(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-            return {code: group for code, group in frame.groupby("addon_code", sort=False)}
+    def _aoc_by_addon(self, version: Version) -> GroupedRows:
+        def build(frame: pd.DataFrame) -> GroupedRows:
+            return GroupedRows(frame, "addon_code")
 
         return version.built("aoc_by_addon", build)
 
-    def _aoc_by_primary(self, version: Version) -> dict[str, pd.DataFrame]:
-        def build(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-            return {code: group for code, group in frame.groupby("primary_code", sort=False)}
+    def _aoc_by_primary(self, version: Version) -> GroupedRows:
+        def build(frame: pd.DataFrame) -> GroupedRows:
+            return GroupedRows(frame, "primary_code")
 
         return version.built("aoc_by_primary_rows", build)
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from addin.codes import normalize_code
 from addin.reference import schema
+from addin.reference.grouped import GroupedRows
 from addin.reference.models import FeeScheduleFact
 from addin.reference.values import _text
 from addin.reference.versions import Version
@@ -57,11 +58,10 @@ class FeeQueries:
 
         return version.built("rvu_global", build)
 
-    def _rvu_components(self, version: Version) -> dict[str, pd.DataFrame]:
-        def build(_: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    def _rvu_components(self, version: Version) -> GroupedRows:
+        def build(_: pd.DataFrame) -> GroupedRows:
             rows = self._rvu_rows(version)
-            modified = rows[rows["modifier"] != ""]
-            return {code: group for code, group in modified.groupby("code", sort=False)}
+            return GroupedRows(rows[rows["modifier"] != ""], "code")
 
         return version.built("rvu_components", build)
 

@@ -122,9 +122,10 @@ class Store:
         :class:`~addin.errors.StoreDamagedError` for a damaged or missing manifest."""
         return integrity.read_records(self.root)
 
-    def verify(self) -> integrity.Verification:
-        """Check every stored file against the manifest (``cpt-addin data verify``)."""
-        return integrity.verify_store(self.root)
+    def verify(self, progress=None) -> integrity.Verification:
+        """Check every stored file against the manifest (``cpt-addin data verify``);
+        ``progress``: optional callback ``(stage, done, total)``."""
+        return integrity.verify_store(self.root, progress)
 
     def repair(self) -> integrity.Repair:
         """Rebuild or correct the manifest (``cpt-addin data repair``), under the store lock."""

@@ -19,12 +19,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from addin.errors import InputFileError
+from addin.errors import CptAddinError, InputFileError
 from addin.findings import SEVERITIES
 from addin.rules.base import FAMILIES, Rule
 
@@ -124,3 +124,59 @@ def load_config(config: str | Path | Mapping[str, Any] | RuleConfig | None) -> R
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(str(path), f"not valid TOML: {exc}") from None
     return RuleConfig.from_mapping(data, file=str(path))
+
+
+def resolve_rules(selectors: Iterable[str], what: str = "--select") -> list[str]:
+    """The rule ids that rule selectors name, in registry order.
+
+    A selector is a rule id (``PTP001``), an id prefix (``PTP``, ``MOD00``) or a family
+    (``modifier``), case-insensitive; several may be given comma-separated. Raises
+    :class:`~addin.errors.CptAddinError` naming every selector that matches no rule, with the
+    valid ids and families.
+    """
+    from addin.rules.registry import rule_classes
+
+    classes = rule_classes()
+    wanted: list[str] = []
+    unknown: list[str] = []
+    for item in selectors:
+        for selector in (part.strip() for part in str(item).split(",")):
+            if not selector:
+                continue
+            upper, lower = selector.upper(), selector.lower()
+            matched = [
+                rule_id
+                for rule_id, rule in classes.items()
+                if rule.family == lower or rule_id.startswith(upper)
+            ]
+            if not matched:
+                unknown.append(selector)
+            wanted.extend(m for m in matched if m not in wanted)
+    if unknown:
+        raise CptAddinError(
+            f"{what}: unknown rule or family {', '.join(map(repr, unknown))}. "
+            f"Rule ids: {', '.join(classes)}. Families: {', '.join(FAMILIES)}. "
+            "An id prefix (PTP, MOD00) selects every rule it starts."
+        )
+    return [rule_id for rule_id in classes if rule_id in wanted]
+
+
+def with_selection(
+    config: RuleConfig | None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> RuleConfig:
+    """A copy of ``config`` where only the ``select``-ed rules (all when None) minus the
+    ``ignore``-d ones run: the others are switched off, so they never run and their findings
+    appear nowhere. Selecting never switches on a rule the config switched off."""
+    config = config or RuleConfig()
+    from addin.rules.registry import rule_classes
+
+    every = list(rule_classes())
+    keep = set(resolve_rules(select, "--select")) if select else set(every)
+    keep -= set(resolve_rules(ignore, "--ignore")) if ignore else set()
+    levels = dict(config.levels)
+    for rule_id in every:
+        if rule_id not in keep:
+            levels[rule_id] = OFF
+    return replace(config, levels=levels)

@@ -168,32 +168,47 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     )
 
 
-def write_report(result: CheckResult, path: Path, reference=None) -> Path:
+def write_report(result: CheckResult, path: Path, reference=None, progress=None) -> Path:
     """Write the audit workbook for a check result to ``path`` (atomically); returns the path.
 
     ``reference``: the ReferenceData for the Reference sheet (default: the shared one).
+    ``progress``: an optional callback ``(stage, done, total)``, called with ``"report"``
+    after each step (see :mod:`addin.checker.progress`).
 
     Raises:
         addin.outputs.OutputFileError: ``path`` is the input file the result was read from,
             a folder, a device, in a missing or read-only folder, or the disk filled up.
     """
     path = refuse_input(result, Path(path))
+    steps = iter(range(1, 10))
+    tick = (lambda: progress("report", next(steps), 9)) if progress else (lambda: None)
+    if progress:
+        progress("report", 0, 9)
     parts = _prepare(result, reference or _reference(), int(SHEET_DATA_ROWS))
+    tick()
     workbook = Workbook(write_only=True)
     styles.register(workbook)
     streams: list[StreamedRows] = []
     try:
         with atomic_path(path) as temp:
             write_summary(workbook, parts.summary)
+            tick()
             streams += write_findings(workbook, parts.findings, parts.locator, parts.limit)
+            tick()
             streams += write_claims(workbook, parts.raw, parts.status, parts.claims_titles, parts.limit)
+            tick()
             write_rejected(workbook, parts.rejected, parts.locator)
+            tick()
             streams.append(
                 write_reference(workbook, parts.facts, parts.edits, parts.dates_text, parts.edits_left_out)
             )
+            tick()
             write_about(workbook, rule_docs(), parts.versions, parts.data_version, __version__)
+            tick()
             workbook.save(temp)
+            tick()
             splice(temp, streams)
+        tick()
     except BaseException:
         _discard(workbook, streams)
         raise
