@@ -91,6 +91,7 @@ class _Parts:
 
     summary: SummaryFacts
     findings: pd.DataFrame
+    lines: pd.DataFrame | None
     raw: pd.DataFrame
     status: pd.DataFrame
     rejected: pd.DataFrame
@@ -153,6 +154,7 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     return _Parts(
         summary=summary,
         findings=findings,
+        lines=lines,
         raw=raw,
         status=claim_status(raw, result.line_status, rejected),
         rejected=rejected,
@@ -185,7 +187,7 @@ def write_report(result: CheckResult, path: Path, reference=None) -> Path:
     try:
         with atomic_path(path) as temp:
             write_summary(workbook, parts.summary)
-            streams += write_findings(workbook, parts.findings, parts.locator, parts.limit)
+            streams += write_findings(workbook, parts.findings, parts.locator, parts.limit, parts.lines)
             streams += write_claims(workbook, parts.raw, parts.status, parts.claims_titles, parts.limit)
             write_rejected(workbook, parts.rejected, parts.locator)
             streams.append(

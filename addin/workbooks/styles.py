@@ -215,3 +215,23 @@ def row_height(texts: Sequence[object], widths: Sequence[float], bold: bool = Fa
     if lines <= 1:
         return None
     return min(lines, max_lines) * LINE_HEIGHT + 2
+
+
+def row_heights(columns: Sequence[pd.Series], widths: Sequence[float], bold: bool = False,
+                max_lines: int = 40) -> np.ndarray:
+    """:func:`row_height` for every row of some text columns at once (NaN: one line fits).
+
+    Each distinct text is measured once, so long sheets with repeated texts stay fast.
+    """
+    count = len(columns[0]) if len(columns) else 0
+    lines = np.ones(count, dtype=np.int64)
+    for column, width in zip(columns, widths, strict=False):
+        codes, uniques = pd.factorize(pd.Series(column).astype(object), use_na_sentinel=True)
+        if not len(uniques):
+            continue
+        measured = np.array(
+            [lines_needed(str(u), width, bold) if isinstance(u, str) and u else 1 for u in uniques] + [1],
+            dtype=np.int64,
+        )
+        lines = np.maximum(lines, measured[np.where(codes < 0, len(uniques), codes)])
+    return np.where(lines > 1, np.minimum(lines, max_lines) * LINE_HEIGHT + 2, np.nan)
