@@ -32,6 +32,7 @@ def _frame(rows: int = ROWS) -> pd.DataFrame:
         {
             "text": pd.Series(rng.choice(texts, rows), dtype="str"),
             "object_text": pd.Series(list(rng.choice(texts, rows)), dtype=object).where(rng.random(rows) > 0.2, None),
+            "short": pd.Series(rng.choice(["43235", "a&b", " x", "XS", "", "<", "ok"], rows), dtype="str"),
             "category": pd.Categorical(rng.choice(["43235", "43497", ""], rows)),
             "int": rng.integers(-5, 100_000, rows),
             "nullable": pd.Series(rng.integers(0, 9, rows), dtype="Int64").where(rng.random(rows) > 0.3, pd.NA),
@@ -46,7 +47,7 @@ def _frame(rows: int = ROWS) -> pd.DataFrame:
 
 
 def _stream(ws, link_formulas: bool = False) -> StreamedRows:
-    return StreamedRows(ws, 12, date_style=styles.STYLE_DATE, datetime_style=styles.STYLE_DATETIME,
+    return StreamedRows(ws, 13, date_style=styles.STYLE_DATE, datetime_style=styles.STYLE_DATETIME,
                         link_formulas=link_formulas)
 
 
@@ -65,17 +66,17 @@ def test_column_path_writes_the_same_xml_as_the_row_path(link_formulas):
     frame = _frame()
     rng = np.random.default_rng(9)
     per_row = np.where(rng.random(ROWS) > 0.5, styles.STYLE_WRAP, None).astype(object)
-    cell_styles = [None, styles.STYLE_PLAIN, styles.STYLE_CODE, styles.STYLE_CENTER, per_row,
+    cell_styles = [None, styles.STYLE_PLAIN, per_row, styles.STYLE_CODE, styles.STYLE_CENTER, per_row,
                    styles.STYLE_INTEGER, None, None, None, per_row]
     heights = np.where(rng.random(ROWS) > 0.7, 47.0, np.nan)
     targets = np.array([f"'Claims 2'!A{i}" if i % 3 else None for i in range(ROWS)], dtype=object)
-    link = (3, targets, 'Go to "row"')
+    link = (4, targets, 'Go to "row"')
 
     by_rows = _stream(ws, link_formulas)
     values = frame.to_numpy(dtype=object)
     for i in range(ROWS):
         row_styles = [s if s is None or isinstance(s, str) else s[i] for s in cell_styles]
-        row_link = (3, targets[i], link[2]) if targets[i] is not None else None
+        row_link = (4, targets[i], link[2]) if targets[i] is not None else None
         by_rows.add(list(values[i]), row_styles, None if np.isnan(heights[i]) else heights[i], row_link)
 
     by_columns = _stream(ws, link_formulas)

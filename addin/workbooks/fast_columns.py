@@ -23,13 +23,18 @@ import pyarrow.compute as pc
 from addin.workbooks.safe_cells import MAX_CELL_TEXT
 
 _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_CARE = r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]"
 _EDGE_SPACE = r"^[ \t\r\n]|[ \t\r\n]$"
 _EPOCH_NS = np.datetime64(dt.datetime(1899, 12, 30), "ns").astype(np.int64)
 _DAY_NS = 86_400 * 10**9
 _EXACT_INTEGERS = 1e15  # integer-valued floats below this are written as integers
+#: Text columns whose strings average at most this many bytes are rendered per distinct value
+#: (codes, ids, severities repeat); longer texts (messages) are rendered as they are.
+SHORT_TEXT = 32
 
-#: A column's style: a ``' s="3"'`` attribute for every cell, or an array of them per row.
-StyleAttr = "str | pa.Array"
+#: A column's cells: one array of XML texts, or pieces (arrays and scalars) whose element-wise
+#: concatenation is that array (joined once, with the whole row, by :func:`rows_xml`).
+Cells = "pa.Array | tuple"
 
 
 def join(*pieces) -> pa.Array:
@@ -37,13 +42,30 @@ def join(*pieces) -> pa.Array:
     return pc.binary_join_element_wise(*pieces, "")
 
 
-def escape_text(values: pa.Array) -> pa.Array:
+def materialize(cells) -> pa.Array:
+    """A column's :data:`Cells` as one array."""
+    return join(*cells) if isinstance(cells, tuple) else cells
+
+
+def byte_lengths(values: pa.Array) -> np.ndarray:
+    """UTF-8 byte length of each string (0 for null), read from the offsets (no pass over text)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    kind = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=kind)[values.offset : values.offset + len(values) + 1]
+    return np.diff(offsets).astype(np.int64)
+
+
+def escape_text(values: pa.Array, lengths: np.ndarray | None = None) -> pa.Array:
     """Text as XML element content: control characters replaced, cut to 32,767, & < > escaped."""
+    lengths = byte_lengths(values) if lengths is None else lengths
+    # bytes >= characters: count characters only when some string may be too long
+    if len(lengths) and lengths.max() > MAX_CELL_TEXT and pc.max(pc.utf8_length(values)).as_py() > MAX_CELL_TEXT:
+        values = pc.utf8_slice_codeunits(values, 0, MAX_CELL_TEXT)
+    if not pc.any(pc.match_substring_regex(values, _CARE)).as_py():
+        return values
     if pc.any(pc.match_substring_regex(values, _ILLEGAL)).as_py():
         values = pc.replace_substring_regex(values, _ILLEGAL, "\ufffd")
-    longest = pc.max(pc.utf8_length(values)).as_py()
-    if longest is not None and longest > MAX_CELL_TEXT:
-        values = pc.utf8_slice_codeunits(values, 0, MAX_CELL_TEXT)
     return escape_markup(values)
 
 
@@ -95,29 +117,46 @@ class ColumnRenderer:
         styled = join(self.open, self.rows_text, '"', style, "/>")
         return pc.if_else(pc.equal(style, ""), "", styled)
 
-    def _choose(self, empty_mask: np.ndarray, empty, full: pa.Array) -> pa.Array:
+    @staticmethod
+    def _choose(empty_mask: np.ndarray, empty, full: tuple) -> Cells:
+        """``full`` (pieces, joined with the row later) where no cell is empty, else one array."""
         if not empty_mask.any():
             return full
-        if isinstance(empty, str):
-            return pc.if_else(pa.array(empty_mask), empty, full)
-        return pc.if_else(pa.array(empty_mask), empty, full)
+        return pc.if_else(pa.array(empty_mask), empty, join(*full))
 
     def _quoted(self, style) -> pa.Array | str:
         return '"' + style if isinstance(style, str) else join('"', style)
 
     # ------------------------------------------------------------------ kinds
-    def text(self, values: pa.Array, style) -> pa.Array:
+    def text(self, values: pa.Array, style) -> Cells:
         """Inline-string cells (missing and empty strings are empty cells)."""
-        empty = pc.fill_null(pc.equal(values, ""), True).to_numpy(zero_copy_only=False)
-        values = escape_text(pc.fill_null(values, ""))
-        preserve = pc.match_substring_regex(values, _EDGE_SPACE)
-        tag = ' t="inlineStr"><is><t>'
-        if pc.any(preserve).as_py():
-            tag = pc.if_else(preserve, ' t="inlineStr"><is><t xml:space="preserve">', tag)
-        full = join(self.open, self.rows_text, self._quoted(style), tag, values, "</t></is></c>")
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if values.null_count:
+            values = pc.fill_null(values, "")
+        lengths = byte_lengths(values)
+        empty = lengths == 0
+        if len(values) and lengths.sum() <= SHORT_TEXT * len(values):
+            encoded = pc.dictionary_encode(values)
+            if len(encoded.dictionary) * 2 <= len(values):
+                content = self._content(encoded.dictionary)
+                content = pc.take(content, encoded.indices)
+                full = (self.open, self.rows_text, self._quoted(style), content)
+                return self._choose(empty, self._empty(style), full)
+        full = (self.open, self.rows_text, self._quoted(style), self._content(values, lengths))
         return self._choose(empty, self._empty(style), full)
 
-    def numbers(self, numbers: np.ndarray, style, integers: bool = False) -> pa.Array:
+    @staticmethod
+    def _content(values: pa.Array, lengths: np.ndarray | None = None) -> pa.Array:
+        """What follows a text cell's style: `` t="inlineStr"><is><t>..</t></is></c>``."""
+        values = escape_text(values, lengths)
+        tag = ' t="inlineStr"><is><t>'
+        preserve = pc.match_substring_regex(values, _EDGE_SPACE)
+        if pc.any(preserve).as_py():
+            tag = pc.if_else(preserve, ' t="inlineStr"><is><t xml:space="preserve">', tag)
+        return join(tag, values, "</t></is></c>")
+
+    def numbers(self, numbers: np.ndarray, style, integers: bool = False) -> Cells:
         """Number cells; NaN and infinities are empty cells."""
         if integers:
             empty = np.zeros(len(numbers), dtype=bool)
@@ -126,16 +165,16 @@ class ColumnRenderer:
             numbers = np.asarray(numbers, dtype=np.float64)
             empty = ~np.isfinite(numbers)
             shown = _numbers_text(numbers)
-        full = join(self.open, self.rows_text, self._quoted(style), "><v>", shown, "</v></c>")
+        full = (self.open, self.rows_text, self._quoted(style), "><v>", shown, "</v></c>")
         return self._choose(empty, self._empty(style), full)
 
-    def booleans(self, flags: np.ndarray, missing: np.ndarray, style) -> pa.Array:
+    def booleans(self, flags: np.ndarray, missing: np.ndarray, style) -> Cells:
         """``t="b"`` cells."""
         shown = pa.array(np.where(flags, "1", "0"))
-        full = join(self.open, self.rows_text, self._quoted(style), ' t="b"><v>', shown, "</v></c>")
+        full = (self.open, self.rows_text, self._quoted(style), ' t="b"><v>', shown, "</v></c>")
         return self._choose(missing, self._empty(style), full)
 
-    def dates(self, stamps: np.ndarray, style) -> pa.Array:
+    def dates(self, stamps: np.ndarray, style) -> Cells:
         """Dates and times as serial numbers; a date at midnight gets the date style."""
         nanos = stamps.astype("datetime64[ns]").astype(np.int64)
         missing = np.isnat(stamps)
@@ -145,7 +184,7 @@ class ColumnRenderer:
         days = np.where(midnight & ~missing, since // _DAY_NS, 0)
         shown = pc.if_else(pa.array(midnight), integers_text(days), _numbers_text(serial))
         attr = pc.if_else(pa.array(midnight), '"' + self.date_attr, '"' + self.datetime_attr)
-        full = join(self.open, self.rows_text, attr, "><v>", shown, "</v></c>")
+        full = (self.open, self.rows_text, attr, "><v>", shown, "</v></c>")
         return self._choose(missing, self._empty(style), full)
 
     def objects(self, values: np.ndarray, style, first_row: int) -> pa.Array:
@@ -157,7 +196,7 @@ class ColumnRenderer:
         return pa.array(out, type=pa.string())
 
     # ------------------------------------------------------------------ dispatch
-    def render(self, column: pd.Series | np.ndarray, style, first_row: int) -> pa.Array:
+    def render(self, column: pd.Series | np.ndarray, style, first_row: int) -> Cells:
         """The cells of ``column`` (any dtype), each as XML text (``""`` when left out)."""
         series = column if isinstance(column, pd.Series) else pd.Series(column)
         dtype = series.dtype
@@ -186,7 +225,7 @@ class ColumnRenderer:
             return self.text(pa.array(texts, type=pa.string()), style)
         return self.objects(values, style, first_row)
 
-    def _categorical(self, series: pd.Series, style, first_row: int) -> pa.Array:
+    def _categorical(self, series: pd.Series, style, first_row: int) -> Cells:
         categories = series.cat.categories
         if categories.dtype == object and pd.api.types.infer_dtype(categories, skipna=True) != "string":
             return self.render(series.astype(object), style, first_row)
@@ -225,6 +264,12 @@ def write_array(handle, values: pa.Array) -> None:
     handle.write(memoryview(values.buffers()[2])[start:stop])
 
 
-def rows_xml(rows_text: pa.Array, heights, cells: Sequence[pa.Array | str]) -> pa.Array:
-    """``<row r="n" ...>cells</row>`` for each row."""
-    return join('<row r="', rows_text, '"', heights, ">", *cells, "</row>")
+def rows_xml(rows_text: pa.Array, heights, cells: Sequence) -> pa.Array:
+    """``<row r="n" ...>cells</row>`` for each row (``cells``: each column's :data:`Cells`)."""
+    pieces: list = []
+    for column in cells:
+        if isinstance(column, tuple):
+            pieces.extend(column)
+        else:
+            pieces.append(column)
+    return join('<row r="', rows_text, '"', heights, ">", *pieces, "</row>")

@@ -73,7 +73,9 @@ def _addon_texts(reference, last: dt.date | None, codes: Iterable[str] | None = 
         return {}
     addon = table["addon_code"].astype(str)
     if codes is not None:
-        keep = addon.isin(pd.Index(list(codes), dtype=object)).to_numpy()
+        ids, uniques = pd.factorize(addon)
+        wanted = np.isin(np.asarray(uniques, dtype=object), np.asarray(list(codes), dtype=object))
+        keep = wanted[ids] & (ids >= 0)
         table, addon = table[keep], addon[keep]
         if table.empty:
             return {}
