@@ -200,7 +200,7 @@ def write_report(result: CheckResult, path: Path, reference=None) -> Path:
 
 def _write(path: Path, parts: _Parts) -> Path:
     workbook = Workbook(write_only=True)
-    styles.register(workbook)
+    styles.register(workbook, report=True)
     streams: list[StreamedRows] = []
     try:
         with atomic_path(path) as temp:

@@ -56,6 +56,7 @@ STYLE_CODE = "cpt code"
 STYLE_CENTER = "cpt center"
 STYLE_PLAIN = "cpt plain"
 STYLE_LEFT = "cpt left"
+STYLE_HEADER_NUMBER = "cpt header number"  # a header over a column of numbers (report only)
 
 
 def _named(name: str, **kwargs) -> NamedStyle:
@@ -108,10 +109,24 @@ def _styles() -> list[NamedStyle]:
     ]
 
 
-def register(workbook: Workbook) -> Workbook:
-    """Add the project's named styles to a workbook (idempotent)."""
+def _report_styles() -> list[NamedStyle]:
+    """Styles only the audit report uses (kept out of the templates, whose bytes are pinned)."""
+    return [
+        _named(
+            STYLE_HEADER_NUMBER,
+            font=Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", fgColor=NAVY),
+            alignment=Alignment(horizontal="right", vertical="center", wrap_text=True),
+            border=_header_border,
+        ),
+    ]
+
+
+def register(workbook: Workbook, report: bool = False) -> Workbook:
+    """Add the project's named styles to a workbook (idempotent); ``report``: also the
+    audit report's own styles."""
     existing = set(workbook.named_styles)
-    for style in _styles():
+    for style in _styles() + (_report_styles() if report else []):
         if style.name not in existing:
             workbook.add_named_style(style)
     return workbook
