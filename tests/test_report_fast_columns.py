@@ -115,3 +115,32 @@ def test_written_workbook_reads_back(tmp_path):
     assert [r[0] for r in rows] == list(result.findings["row"])
     assert {r[8] for r in rows if r[8].startswith("=")} == {"=1+1"} | {f"=1+1 ({i})" for i in range(1, 40)}
     assert all(isinstance(r[10], dt.datetime) for r in rows if r[2] != "input")
+
+
+def test_report_reads_back_without_zlib_ng(tmp_path, monkeypatch):
+    """zlib-ng only speeds up the deflate: without it zipfile's zlib writes the same parts."""
+    from test_report import make_result
+
+    from addin.workbooks.report import write_report
+
+    monkeypatch.setattr(fast_rows, "_zlib_ng", None)
+    result = make_result(tmp_path / "claims.xlsx", findings_per_row=40)
+    path = write_report(result, tmp_path / "audit.xlsx")
+    assert openpyxl.load_workbook(path)["Findings"].max_row == 161
+
+
+def test_a_failure_on_the_reference_thread_leaves_no_file(tmp_path, monkeypatch):
+    from test_report import make_result
+
+    from addin.workbooks import report
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("reference store went away")
+
+    monkeypatch.setattr(report, "reference_tables", broken)
+    target = tmp_path / "audit.xlsx"
+    target.write_bytes(b"previous report")
+    with pytest.raises(RuntimeError, match="went away"):
+        report.write_report(make_result(tmp_path / "claims.xlsx"), target)
+    assert target.read_bytes() == b"previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.xlsx"]
