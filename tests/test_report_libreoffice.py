@@ -93,6 +93,10 @@ def recalculated(tmp_path_factory) -> dict[str, object]:
     finally:
         fast_rows.MAX_LINK_ELEMENTS = links
 
+    streamed = make_result(src / "claims.xlsx", findings_per_row=40)  # the column renderer's path
+    built["streamed"] = write_report(streamed, src / "audit_streamed.xlsx")
+    extra["streamed"] = streamed
+
     try:
         sample = _sample_result()
         built["sample"] = write_report(sample, src / "audit_sample.xlsx")
@@ -193,3 +197,39 @@ def test_validations_and_conditional_formats_survive_libreoffice(recalculated):
     assert any(rule.formula for cf in ws.conditional_formatting for rule in cf.rules)
     findings = openpyxl.load_workbook(recalculated["paths"]["hand"])["Findings"]
     assert list(findings.conditional_formatting)
+
+
+def test_streamed_findings_recalculate_to_the_checker_counts(recalculated):
+    """160 findings go through the column renderer; LibreOffice reads them and counts them."""
+    workbook = _values(recalculated, "streamed")
+    counts = recalculated["streamed"].counts
+    rows = _summary_counts(workbook["Summary"])
+    for severity in SEVERITIES:
+        assert rows[severity][1] == rows[severity][2] == counts["by_severity"].get(severity, 0), severity
+    assert rows["All findings"][1] == counts["findings"] == 160
+    findings = workbook["Findings"]
+    assert [r[0] for r in findings.iter_rows(min_row=2, values_only=True)] == list(
+        recalculated["streamed"].findings["row"]
+    )
+    found = {v for row in findings.iter_rows(values_only=True) for v in row if isinstance(v, str)}
+    assert "=1+1" in found  # formula-looking text stays text
+
+
+def test_findings_worklist_survives_libreoffice(recalculated):
+    """Status drop-down, Owner and Note columns and the filter, after a LibreOffice round trip."""
+    from addin.workbooks.report_findings import FINDINGS_SHEET_COLUMNS, WORK_STATUSES
+
+    workbook = openpyxl.load_workbook(recalculated["paths"]["hand"])
+    findings = workbook["Findings"]
+    header = [c.value for c in findings[1]]
+    assert header == [h for _, h in FINDINGS_SHEET_COLUMNS]
+    assert header[-3:] == ["Status", "Owner", "Note"]
+    status = openpyxl.utils.get_column_letter(header.index("Status") + 1)
+    lists = [v for v in findings.data_validations.dataValidation if v.type == "list"]
+    assert len(lists) == 1
+    assert [s.strip('"') for s in lists[0].formula1.split(",")] == list(WORK_STATUSES)
+    count = len(recalculated["hand"].findings)
+    assert str(lists[0].sqref) == f"{status}2:{status}{count + 1}"
+    last = openpyxl.utils.get_column_letter(len(header))
+    refs = [t.ref for t in findings.tables.values()] + [findings.auto_filter.ref]
+    assert f"A1:{last}{count + 1}" in refs  # the filter spans the worklist columns

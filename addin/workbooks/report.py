@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,21 +92,29 @@ class _Parts:
 
     summary: SummaryFacts
     findings: pd.DataFrame
+    lines: pd.DataFrame | None
     raw: pd.DataFrame
     status: pd.DataFrame
     rejected: pd.DataFrame
     locator: ClaimLocator
     claims_titles: list[str]
     limit: int
-    facts: pd.DataFrame
-    edits: pd.DataFrame
-    edits_left_out: int
+    #: (code facts, PTP edits among the codes, edits left out), for the Reference sheet;
+    #: computed on a worker thread while the big sheets are written (see write_report)
+    reference_tables: Future
     dates_text: str
     versions: list
     data_version: str
 
 
-def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
+def reference_tables(reference, lines, findings, setting: str, first, last) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The Reference sheet's tables: facts of the claims' codes and the PTP edits among them."""
+    facts = code_facts(reference, lines, findings, setting)
+    edits, left_out = ptp_among(reference, facts["code"].tolist(), first, last, setting)
+    return facts, edits, left_out
+
+
+def _prepare(result: CheckResult, reference, limit: int, pool: ThreadPoolExecutor | None = None) -> _Parts:
     claims = result.claims
     meta = dict(getattr(claims, "meta", {}) or {})
     findings = result.findings if result.findings is not None else empty_findings()
@@ -120,8 +129,12 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     claims_titles = part_titles("Claims", len(raw), limit)
     counts = result.counts
     first, last = _date_span(lines)
-    facts = code_facts(reference, lines, findings, result.setting)
-    edits, edits_left_out = ptp_among(reference, facts["code"].tolist(), first, last, result.setting)
+    tables_args = (reference, lines, findings, result.setting, first, last)
+    if pool is None:
+        tables: Future = Future()
+        tables.set_result(reference_tables(*tables_args))
+    else:  # reference queries, mostly numpy and Arrow work: they overlap the sheet writing
+        tables = pool.submit(reference_tables, *tables_args)
     versions = list(result.versions or [])
     data_version = reference.data_version_text() if hasattr(reference, "data_version_text") else ""
     summary = SummaryFacts(
@@ -153,15 +166,14 @@ def _prepare(result: CheckResult, reference, limit: int) -> _Parts:
     return _Parts(
         summary=summary,
         findings=findings,
+        lines=lines,
         raw=raw,
         status=claim_status(raw, result.line_status, rejected),
         rejected=rejected,
         locator=ClaimLocator(raw["row"].to_numpy(), claims_titles, limit),
         claims_titles=claims_titles,
         limit=limit,
-        facts=facts,
-        edits=edits,
-        edits_left_out=edits_left_out,
+        reference_tables=tables,
         dates_text=f"{first} to {last}" if first else "no dates",
         versions=versions,
         data_version=data_version,
@@ -184,24 +196,31 @@ def write_report(result: CheckResult, path: Path, reference=None, progress=None)
     tick = (lambda: progress("report", next(steps), 9)) if progress else (lambda: None)
     if progress:
         progress("report", 0, 9)
-    parts = _prepare(result, reference or _reference(), int(SHEET_DATA_ROWS))
-    tick()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpt-report") as pool:
+        parts = _prepare(result, reference or _reference(), int(SHEET_DATA_ROWS), pool)
+        tick()
+        try:
+            return _write(path, parts, tick)
+        finally:
+            parts.reference_tables.cancel()
+
+
+def _write(path: Path, parts: _Parts, tick=lambda: None) -> Path:
     workbook = Workbook(write_only=True)
-    styles.register(workbook)
+    styles.register(workbook, report=True)
     streams: list[StreamedRows] = []
     try:
         with atomic_path(path) as temp:
             write_summary(workbook, parts.summary)
             tick()
-            streams += write_findings(workbook, parts.findings, parts.locator, parts.limit)
+            streams += write_findings(workbook, parts.findings, parts.locator, parts.limit, parts.lines)
             tick()
             streams += write_claims(workbook, parts.raw, parts.status, parts.claims_titles, parts.limit)
             tick()
             write_rejected(workbook, parts.rejected, parts.locator)
             tick()
-            streams.append(
-                write_reference(workbook, parts.facts, parts.edits, parts.dates_text, parts.edits_left_out)
-            )
+            facts, edits, edits_left_out = parts.reference_tables.result()
+            streams.append(write_reference(workbook, facts, edits, parts.dates_text, edits_left_out))
             tick()
             write_about(workbook, rule_docs(), parts.versions, parts.data_version, __version__)
             tick()

@@ -52,7 +52,7 @@ def claim_status(raw: pd.DataFrame, line_status: pd.DataFrame, rejected: pd.Data
         messages = pd.Series(None, index=status.index, dtype=object)
     worst = worst.astype(object).where(worst.notna() & (worst.astype(str) != ""), STATUS_OK)
     count = pd.to_numeric(count, errors="coerce").fillna(0).astype(np.int64)
-    messages = messages.astype(object).map(_join_messages)
+    messages = _messages_text(messages)
     rejected_rows = set(pd.to_numeric(rejected["row"], errors="coerce").dropna().astype(int)) if len(rejected) else set()
     is_rejected = np.isin(rows, list(rejected_rows)) if rejected_rows else np.zeros(len(rows), bool)
     worst = worst.to_numpy(dtype=object).copy()
@@ -93,6 +93,14 @@ def left_out_note(left_out: list[str]) -> str:
         f"{len(left_out):,} input columns are left out of it: {named}{more}. "
         "Every line was still checked."
     )
+
+
+def _messages_text(messages: pd.Series) -> pd.Series:
+    """Each row's messages as one text (lists joined with ``"; "``), None when there are none."""
+    values = messages.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.where(values.notna(), None)
+    return values.map(_join_messages)
 
 
 def _join_messages(value: object) -> object:
@@ -173,19 +181,24 @@ def _write_part(
     mixed_columns = [i for i in range(4, count) if pd.api.types.is_object_dtype(dtypes[i])]
     for i in numeric_columns:
         plain[i] = tall[i] = styles.STYLE_LEFT
-    for values in part.itertuples(index=False, name=None):
-        row_styles, row_height = plain, None
-        message = values[3]
-        if wrap and isinstance(message, str) and message:
-            row_height = styles.row_height([message], [widths[3]])
-            if row_height:
-                row_styles = tall
-        numbers = [i for i in mixed_columns if type(values[i]) in _NUMBER_TYPES]
-        if numbers:
-            row_styles = list(row_styles)
-            for i in numbers:
-                row_styles[i] = styles.STYLE_LEFT
-        stream.add(values, row_styles, row_height)
+    heights = None
+    tall_rows = np.zeros(len(part), dtype=bool)
+    if wrap and len(part):
+        heights = styles.row_heights([part.iloc[:, 3]], [widths[3]])
+        tall_rows = np.isfinite(heights)
+    cell_styles: list = []
+    any_tall, mixed = bool(tall_rows.any()), set(mixed_columns)
+    for i in range(count):
+        style: object = plain[i]
+        if any_tall and plain[i] != tall[i]:
+            style = np.where(tall_rows, tall[i], plain[i]).astype(object)
+        if i in mixed:
+            numbers = np.fromiter((type(v) in _NUMBER_TYPES for v in part.iloc[:, i].to_numpy(dtype=object)),
+                                  dtype=bool, count=len(part))
+            if numbers.any():
+                style = np.where(numbers, styles.STYLE_LEFT, style).astype(object)
+        cell_styles.append(style)
+    stream.add_columns([part.iloc[:, i] for i in range(count)], cell_styles, heights)
     last_row = max(stream.last_row, 2)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
     status_formats(ws, f"A2:{get_column_letter(len(headers))}{last_row}", status_column="B")

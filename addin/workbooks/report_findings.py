@@ -14,15 +14,19 @@ import pandas as pd
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from addin.workbooks import fast_rows, styles
 from addin.workbooks.fast_rows import StreamedRows
 from addin.workbooks.report_layout import WRAP_ROWS_LIMIT, ClaimLocator, part_titles, sheet_ref
+from addin.workbooks.report_modifiers import modifier_columns
 from addin.workbooks.safe_cells import CellMaker
 
-# (finding column, header a person reads) in sheet order. Severity and rule family stay in
-# columns B and C: the Summary's COUNTIFS formulas point at them.
+# (column, header a person reads) in sheet order. Severity and rule family stay in columns B
+# and C: the Summary's COUNTIFS formulas point at them. ``billed_modifier`` and
+# ``suggested_modifiers`` come from report_modifiers; the last three are the worklist a coder
+# fills in (empty when written).
 FINDINGS_SHEET_COLUMNS: list[tuple[str, str]] = [
     ("row", "Row"),
     ("severity", "Severity"),
@@ -30,22 +34,33 @@ FINDINGS_SHEET_COLUMNS: list[tuple[str, str]] = [
     ("rule_id", "Rule ID"),
     ("claim_id", "Claim ID"),
     ("code", "Code"),
-    ("related_code", "Related code"),
-    ("modifier", "Modifier"),
+    ("billed_modifier", "Billed modifier"),
+    ("suggested_modifiers", "Suggested modifiers"),
     ("message", "Message"),
     ("suggestion", "Suggestion"),
     ("dos", "Date of service"),
     ("patient_id", "Patient ID"),
     ("provider_npi", "Provider NPI"),
+    ("related_code", "Related code"),
     ("related_row", "Related row"),
     ("source", "Source"),
+    ("work_status", "Status"),
+    ("work_owner", "Owner"),
+    ("work_note", "Note"),
 ]
 SEVERITY_COLUMN = "B"
 FAMILY_COLUMN = "C"
 RULE_ID_COLUMN = "D"
+#: The worklist columns: Status (a drop-down list), Owner and Note, empty when written.
+WORKLIST_COLUMNS = ("work_status", "work_owner", "work_note")
+STATUS_COLUMN = get_column_letter(FINDINGS_SHEET_COLUMNS.index(("work_status", "Status")) + 1)
+#: The values the Status drop-down offers (empty = not looked at yet).
+WORK_STATUSES = ("Open", "In progress", "Fixed", "Won't fix", "Not an error")
 _MAX_WIDTH = {"message": 90, "suggestion": 70, "source": 45}
 _MAX_WIDTH_WRAPPED = {"message": 60, "suggestion": 50, "source": 45}
-MESSAGE_INDEX, SUGGESTION_INDEX, RELATED_ROW_INDEX = 8, 9, 13
+_FIXED_WIDTH = {"work_status": 14.0, "work_owner": 14.0, "work_note": 40.0}
+MESSAGE_INDEX, SUGGESTION_INDEX = 8, 9
+RELATED_ROW_INDEX = FINDINGS_SHEET_COLUMNS.index(("related_row", "Related row"))
 
 
 @dataclass
@@ -56,8 +71,11 @@ class FindingsSheet:
     rows: int
 
 
-def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
+def _ordered(findings: pd.DataFrame, lines: pd.DataFrame | None = None) -> pd.DataFrame:
     frame = findings.copy()
+    frame["billed_modifier"], frame["suggested_modifiers"] = modifier_columns(frame, lines)
+    for column in WORKLIST_COLUMNS:
+        frame[column] = None
     for column, _ in FINDINGS_SHEET_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
@@ -71,7 +89,8 @@ def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
 def _widths(frame: pd.DataFrame, wrap: bool) -> list[float]:
     maxima = _MAX_WIDTH_WRAPPED if wrap else _MAX_WIDTH
     return [
-        styles.series_width(header, frame[column], maximum=maxima.get(column, 40))
+        _FIXED_WIDTH[column] if column in _FIXED_WIDTH
+        else styles.series_width(header, frame[column], maximum=maxima.get(column, 40))
         for column, header in FINDINGS_SHEET_COLUMNS
     ]
 
@@ -85,10 +104,13 @@ def plan_findings_sheets(count: int, limit: int) -> list[FindingsSheet]:
 
 
 def write_findings(
-    workbook, findings: pd.DataFrame, locator: ClaimLocator, limit: int
+    workbook, findings: pd.DataFrame, locator: ClaimLocator, limit: int, lines: pd.DataFrame | None = None
 ) -> list[StreamedRows]:
-    """Write the Findings sheet(s); returns the streamed rows to splice in after saving."""
-    frame = _ordered(findings)
+    """Write the Findings sheet(s); returns the streamed rows to splice in after saving.
+
+    ``lines``: the checked claim lines (their modifiers fill "Billed modifier").
+    """
+    frame = _ordered(findings, lines)
     sheets = plan_findings_sheets(len(frame), limit)
     wrap = len(frame) <= WRAP_ROWS_LIMIT
     widths = _widths(frame, wrap)
@@ -135,20 +157,24 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
                           datetime_style=styles.STYLE_DATETIME, link_formulas=link_formulas)
     stream.placeholder(with_links=not link_formulas)
     targets = locator.locations(part["row"].to_numpy())
-    text_widths = [widths[MESSAGE_INDEX], widths[SUGGESTION_INDEX]]
-    for values, target in zip(part.to_numpy(dtype=object), targets, strict=True):
-        row_styles = list(_STYLES)
-        height = None
-        if wrap:
-            texts = [values[MESSAGE_INDEX], values[SUGGESTION_INDEX]]
-            height = styles.row_height([t if isinstance(t, str) else None for t in texts], text_widths)
-            if height:
-                row_styles = list(_TALL_STYLES)
-        link = None
-        if target is not None and values[0] is not None:
-            row_styles[0] = _LINK_STYLE
-            link = (0, target, _TOOLTIP)
-        stream.add(values, row_styles, height, link)
+    linked = pd.notna(targets) & part["row"].notna().to_numpy()
+    targets = np.where(linked, targets, None)
+    heights = None
+    tall = np.zeros(len(part), dtype=bool)
+    if wrap:
+        heights = styles.row_heights(
+            [part.iloc[:, MESSAGE_INDEX], part.iloc[:, SUGGESTION_INDEX]],
+            [widths[MESSAGE_INDEX], widths[SUGGESTION_INDEX]],
+        )
+        tall = np.isfinite(heights)
+    cell_styles: list = []
+    for index, (plain, high) in enumerate(zip(_STYLES, _TALL_STYLES, strict=True)):
+        column = np.where(tall, high, plain) if tall.any() and plain != high else plain
+        if index == 0 and linked.any():
+            column = np.where(linked, _LINK_STYLE, column)
+        cell_styles.append(column.astype(object) if isinstance(column, np.ndarray) else column)
+    columns = [part.iloc[:, i] for i in range(part.shape[1])]
+    stream.add_columns(columns, cell_styles, heights, (0, targets, _TOOLTIP))
     last_row = stream.last_row
     table = Table(
         displayName=table_name,
@@ -163,7 +189,26 @@ def _write_part(workbook, title, part, widths, locator: ClaimLocator, table_name
         warnings.simplefilter("ignore", UserWarning)
         ws.add_table(table)
     _severity_formats(ws, f"{SEVERITY_COLUMN}2:{SEVERITY_COLUMN}{last_row}")
+    ws.data_validations.append(status_validation(f"{STATUS_COLUMN}2:{STATUS_COLUMN}{last_row}"))
     return stream
+
+
+def status_validation(cells: str) -> DataValidation:
+    """The Status column's drop-down: one of :data:`WORK_STATUSES`, or empty."""
+    validation = DataValidation(
+        type="list",
+        formula1='"' + ",".join(WORK_STATUSES) + '"',
+        allow_blank=True,
+        showDropDown=False,  # (sic) False shows the in-cell arrow
+        showErrorMessage=True,
+        errorTitle="Status",
+        error="Pick a status from the list: " + ", ".join(WORK_STATUSES) + ".",
+        promptTitle="Status",
+        prompt="Where this finding stands: " + ", ".join(WORK_STATUSES) + ".",
+        showInputMessage=False,
+    )
+    validation.add(cells)
+    return validation
 
 
 def _severity_formats(ws, cells: str) -> None:

@@ -38,15 +38,18 @@ class ClaimLocator:
         self.titles = titles
         self.limit = limit
 
-    def locations(self, rows: np.ndarray) -> list[str | None]:
-        """``'Claims'!A5``-style link targets for input rows (None when the row is not listed)."""
+    def locations(self, rows: np.ndarray) -> np.ndarray:
+        """``'Claims'!A5``-style link targets for input rows (None when the row is not listed).
+
+        An object array aligned with ``rows``; built column-wise (a report has ~10^5 links).
+        """
         numbers = pd.to_numeric(pd.Series(rows), errors="coerce").fillna(-1).astype(np.int64)
         positions = self.index.get_indexer(numbers.to_numpy())
-        out: list[str | None] = []
-        for position in positions:
-            if position < 0:
-                out.append(None)
-                continue
-            part, offset = divmod(int(position), self.limit)
-            out.append(f"{sheet_ref(self.titles[part])}A{offset + 2}")
+        out = np.full(len(positions), None, dtype=object)
+        found = positions >= 0
+        if not found.any():
+            return out
+        part, offset = np.divmod(positions[found], self.limit)
+        prefixes = np.array([f"{sheet_ref(title)}A" for title in self.titles], dtype=object)
+        out[found] = prefixes[part] + (offset + 2).astype(str).astype(object)
         return out

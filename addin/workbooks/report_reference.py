@@ -63,18 +63,41 @@ def _yes(flag: object) -> str:
     return "yes" if bool(flag) else "no"
 
 
-def _addon_texts(reference, last: dt.date | None) -> dict[str, str]:
-    """Add-on code -> "type 1: ...; primaries: ..." from the AOC table in force on ``last``."""
+def _addon_texts(reference, last: dt.date | None, codes: Iterable[str] | None = None) -> dict[str, str]:
+    """Add-on code -> "type 1: ...; primaries: ..." from the AOC table in force on ``last``.
+
+    ``codes``: only these add-on codes (the codes on the claims; default every add-on code).
+    """
     table = reference.addon_edits(last)
     if table is None or len(table) == 0:
         return {}
+    addon = table["addon_code"].astype(str)
+    if codes is not None:
+        ids, uniques = pd.factorize(addon)
+        wanted = np.isin(np.asarray(uniques, dtype=object), np.asarray(list(codes), dtype=object))
+        keep = wanted[ids] & (ids >= 0)
+        table, addon = table[keep], addon[keep]
+        if table.empty:
+            return {}
+    frame = pd.DataFrame({
+        "addon": addon.to_numpy(dtype=object),
+        "type": pd.to_numeric(table["edit_type"], errors="coerce").to_numpy(),
+        "primary": table["primary_code"].astype(str).to_numpy(dtype=object),
+    })
+    # the most frequent edit type of each add-on code (the smallest on a tie, as Series.mode)
+    types = frame.dropna(subset=["type"]).groupby(["addon", "type"], sort=True).size().reset_index(name="n")
+    types = types.sort_values(["addon", "n", "type"], ascending=[True, False, True], kind="stable")
+    edit_type = types.drop_duplicates("addon").set_index("addon")["type"].astype(int)
+    primaries = frame[frame["primary"] != "CCCCC"].drop_duplicates(["addon", "primary"])
+    primaries = primaries.sort_values(["addon", "primary"], kind="stable")
+    shown = primaries.groupby("addon", sort=False)["primary"].agg(
+        lambda p: ", ".join(p.iloc[:12]) + (" …" if len(p) > 12 else "")
+    )
     out = {}
-    for code, rows in table.groupby("addon_code", sort=False):
-        edit_type = int(rows["edit_type"].mode().iloc[0])
-        primaries = sorted(p for p in rows["primary_code"].astype(str).unique() if p != "CCCCC")
-        shown = ", ".join(primaries[:12]) + (" …" if len(primaries) > 12 else "")
-        text = ADDON_TYPE_TEXT.get(edit_type, f"type {edit_type}")
-        out[str(code)] = f"{text}; primaries: {shown}" if shown else text
+    for code, kind in edit_type.items():
+        text = ADDON_TYPE_TEXT.get(kind, f"type {kind}")
+        listed = shown.get(code, "")
+        out[str(code)] = f"{text}; primaries: {listed}" if listed else text
     return out
 
 
@@ -123,7 +146,7 @@ def code_facts(reference, lines: pd.DataFrame, findings: pd.DataFrame, setting: 
     status = reference.code_status_frame(codes, dates)
     mue = reference.mue_frame(codes, dates, setting)
     last = per_code["dos"].max()
-    addons = _addon_texts(reference, last.date() if pd.notna(last) else None)
+    addons = _addon_texts(reference, last.date() if pd.notna(last) else None, codes)
     counts = findings["code"].astype(str).value_counts() if len(findings) else pd.Series(dtype=int)
     active = status["active"].to_numpy(dtype=bool)
     reason = status["inactive_reason"].fillna("").astype(str).to_numpy()
@@ -229,10 +252,11 @@ def write_reference(
     def line(text: str, style: str) -> None:
         out.add([text], [style])
 
-    def table_row(values, row_styles) -> None:
-        wrapped = [v if s == styles.STYLE_WRAP and isinstance(v, str) else None
-                   for v, s in zip(values, row_styles, strict=False)]
-        out.add(values, row_styles, styles.row_height(wrapped, widths))
+    def table_rows(frame: pd.DataFrame, row_styles: list[str]) -> None:
+        columns = [frame.iloc[:, i] for i in range(frame.shape[1])]
+        wrapped = [i for i, s in enumerate(row_styles[: len(columns)]) if s == styles.STYLE_WRAP]
+        heights = styles.row_heights([columns[i] for i in wrapped], [widths[i] for i in wrapped])
+        out.add_columns(columns, row_styles[: len(columns)], heights)
 
     line("Codes on these claims", styles.STYLE_TITLE)
     line(f"Facts as of each code's latest date of service on these claims ({dates_text}). "
@@ -242,8 +266,7 @@ def write_reference(
     out.add(headers, [styles.STYLE_HEADER] * len(headers), styles.row_height(headers, widths, bold=True))
     if facts.empty:
         line("No codes: no line was checked.", styles.STYLE_NOTE)
-    for values in facts.itertuples(index=False, name=None):
-        table_row(values, _CODE_STYLES)
+    table_rows(facts, _CODE_STYLES)
     out.add([])
     line("PTP edits among these codes", styles.STYLE_TITLE)
     line("Every episode of every NCCI procedure-to-procedure edit between two codes above (either "
@@ -256,8 +279,7 @@ def write_reference(
     out.add(headers, [styles.STYLE_HEADER] * len(headers), styles.row_height(headers, widths, bold=True))
     if edits.empty:
         line("No PTP edit between any two of these codes.", styles.STYLE_NOTE)
-    for values in edits.itertuples(index=False, name=None):
-        table_row(values, _PTP_STYLES)
+    table_rows(edits, _PTP_STYLES)
     return out
 
 

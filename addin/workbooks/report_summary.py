@@ -84,7 +84,7 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     m = CellMaker(ws)
     styles.print_setup(ws, title_rows=None)
     ws.sheet_view.showGridLines = False
-    out = RowWriter(ws, [36, 16, 16, 16, 16, 18, 14], m)
+    out = RowWriter(ws, [36, 16, 16, 16, 16, 18, 19], m)
     label, note, text = styles.STYLE_LABEL, styles.STYLE_NOTE, m.text
 
     out.add([text("Claim audit report", styles.STYLE_TITLE)])
@@ -122,7 +122,7 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
 
     # ---- by severity
     out.add([text("Findings by severity", styles.STYLE_SUBTITLE)])
-    out.add([text(h, styles.STYLE_HEADER) for h in ("Severity", "Findings", "Checker reported")])
+    out.add(_headers(m, ("Severity", "Findings", "Checker reported"), numbers=(1, 2)))
     severity_first = out.row + 1
     for severity in SEVERITIES:
         formula = countifs_formula(facts.findings_sheets, [(SEVERITY_COLUMN, f'"{severity}"')])
@@ -141,7 +141,7 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
 
     # ---- by rule family
     out.add([text("Findings by rule family", styles.STYLE_SUBTITLE)])
-    out.add([text(h, styles.STYLE_HEADER) for h in ("Rule family", *SEVERITIES, "Total", "Checker reported")])
+    out.add(_headers(m, ("Rule family", *SEVERITIES, "Total", "Checker reported"), numbers=(1, 2, 3, 4, 5)))
     families = FAMILIES + sorted(set(facts.by_rule) - set(FAMILIES))
     family_first = out.row + 1
     for family in families:
@@ -175,8 +175,8 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     # ---- top codes and pairs
     out.add([text("Codes with the most findings", styles.STYLE_SUBTITLE), None, None, None,
              text("Pairs with the most findings", styles.STYLE_SUBTITLE)])
-    out.add([text(h, styles.STYLE_HEADER) for h in ("Code", "Findings", "Errors")] + [None]
-            + [text(h, styles.STYLE_HEADER) for h in ("Code", "Related code", "Findings")])
+    out.add(_headers(m, ("Code", "Findings", "Errors"), numbers=(1, 2)) + [None]
+            + _headers(m, ("Code", "Related code", "Findings"), numbers=(2,)))
     codes = list(facts.top_codes.itertuples(index=False, name=None))
     pairs = list(facts.top_pairs.itertuples(index=False, name=None))
     for index in range(max(len(codes), len(pairs), 1)):
@@ -194,7 +194,8 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
 
     # ---- data used
     out.add([text("Reference data used", styles.STYLE_SUBTITLE)])
-    out.add([text(h, styles.STYLE_HEADER) for h in ("Table", "Setting", "Vintage", "Origin", "Rows", "Covers", "Lines not covered")])
+    out.add(_headers(m, ("Table", "Setting", "Vintage", "Origin", "Rows", "Covers", "Lines not covered"),
+                     numbers=(4, 6)))
     for version in facts.versions:
         out.add([
             text(str(getattr(version, "table", "")).upper(), label),
@@ -213,6 +214,12 @@ def write_summary(workbook, facts: SummaryFacts) -> None:
     ws.add_chart(bar, f"{CHART_ANCHOR_COLUMN}4")
     pie = charts.findings_by_severity_pie(ws, severity_first, severity_last, 1, 2, list(SEVERITIES))
     ws.add_chart(pie, f"{CHART_ANCHOR_COLUMN}28")
+
+
+def _headers(maker: CellMaker, names: tuple[str, ...], numbers: tuple[int, ...] = ()) -> list:
+    """Table header cells; those over a column of numbers are right-aligned like the numbers."""
+    return [maker.text(name, styles.STYLE_HEADER_NUMBER if i in numbers else styles.STYLE_HEADER)
+            for i, name in enumerate(names)]
 
 
 def _currency_banner(out: RowWriter, maker: CellMaker, versions: list) -> None:

@@ -56,6 +56,7 @@ STYLE_CODE = "cpt code"
 STYLE_CENTER = "cpt center"
 STYLE_PLAIN = "cpt plain"
 STYLE_LEFT = "cpt left"
+STYLE_HEADER_NUMBER = "cpt header number"  # a header over a column of numbers (report only)
 
 
 def _named(name: str, **kwargs) -> NamedStyle:
@@ -108,10 +109,24 @@ def _styles() -> list[NamedStyle]:
     ]
 
 
-def register(workbook: Workbook) -> Workbook:
-    """Add the project's named styles to a workbook (idempotent)."""
+def _report_styles() -> list[NamedStyle]:
+    """Styles only the audit report uses (kept out of the templates, whose bytes are pinned)."""
+    return [
+        _named(
+            STYLE_HEADER_NUMBER,
+            font=Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", fgColor=NAVY),
+            alignment=Alignment(horizontal="right", vertical="center", wrap_text=True),
+            border=_header_border,
+        ),
+    ]
+
+
+def register(workbook: Workbook, report: bool = False) -> Workbook:
+    """Add the project's named styles to a workbook (idempotent); ``report``: also the
+    audit report's own styles."""
     existing = set(workbook.named_styles)
-    for style in _styles():
+    for style in _styles() + (_report_styles() if report else []):
         if style.name not in existing:
             workbook.add_named_style(style)
     return workbook
@@ -215,3 +230,23 @@ def row_height(texts: Sequence[object], widths: Sequence[float], bold: bool = Fa
     if lines <= 1:
         return None
     return min(lines, max_lines) * LINE_HEIGHT + 2
+
+
+def row_heights(columns: Sequence[pd.Series], widths: Sequence[float], bold: bool = False,
+                max_lines: int = 40) -> np.ndarray:
+    """:func:`row_height` for every row of some text columns at once (NaN: one line fits).
+
+    Each distinct text is measured once, so long sheets with repeated texts stay fast.
+    """
+    count = len(columns[0]) if len(columns) else 0
+    lines = np.ones(count, dtype=np.int64)
+    for column, width in zip(columns, widths, strict=False):
+        codes, uniques = pd.factorize(pd.Series(column).astype(object), use_na_sentinel=True)
+        if not len(uniques):
+            continue
+        measured = np.array(
+            [lines_needed(str(u), width, bold) if isinstance(u, str) and u else 1 for u in uniques] + [1],
+            dtype=np.int64,
+        )
+        lines = np.maximum(lines, measured[np.where(codes < 0, len(uniques), codes)])
+    return np.where(lines > 1, np.minimum(lines, max_lines) * LINE_HEIGHT + 2, np.nan)
