@@ -368,4 +368,193 @@ class DX005(Rule):
         )
 
 
-RULES = [DX001, DX002, DX003, DX004, DX005]
+def _claim_codes(context: RuleContext, dx: DxFacts, ordinal_of_form: np.ndarray) -> pd.DataFrame:
+    """Each distinct diagnosis of each claim: ``claim, ordinal`` (tabular position) and the
+    first ``line`` of the claim that carries it. A claim is one claim id of one patient; a
+    line without a claim id is a claim of its own. Whole-column work, no loop over lines."""
+    lines = context.lines
+    n = len(lines)
+    cell = lines["dx"].cat.codes.to_numpy(dtype=np.int64)
+    patient, _ = pd.factorize(lines["patient_key"])
+    claim_text = lines["claim_id"].to_numpy(dtype=object)
+    claim_id, claim_uniques = pd.factorize(claim_text)
+    claim = patient.astype(np.int64) * (len(claim_uniques) + 1) + claim_id
+    blank = claim_text == ""
+    claim = np.where(blank, -1 - np.arange(n, dtype=np.int64), claim)
+    has = cell >= 0
+    ncell = len(lines["dx"].cat.categories) + 1
+    line_no = np.flatnonzero(has)
+    key = claim[has] * ncell + cell[has]
+    _, first = np.unique(key, return_index=True)
+    first_line = line_no[first]
+    long = dx.long.sort_values("category", kind="stable")
+    long_cat = long["category"].to_numpy()
+    long_form = long["form"].to_numpy()
+    start = np.searchsorted(long_cat, cell[first_line], "left")
+    stop = np.searchsorted(long_cat, cell[first_line], "right")
+    count = stop - start
+    take = np.repeat(start, count) + (
+        np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    )
+    frame = pd.DataFrame(
+        {
+            "claim": np.repeat(claim[first_line], count),
+            "ordinal": ordinal_of_form[long_form[take]],
+            "line": np.repeat(first_line, count),
+        }
+    )
+    frame = frame[frame["ordinal"] >= 0]
+    frame = frame.sort_values(["claim", "ordinal", "line"], kind="stable")
+    return frame.drop_duplicates(["claim", "ordinal"]).reset_index(drop=True)
+
+
+def _within_claim_pairs(codes: pd.DataFrame) -> pd.DataFrame:
+    """Every two distinct diagnoses of one claim (``i < j``: rows of ``codes``, sorted by
+    claim then ordinal, so ``i`` is the code earlier in the tabular)."""
+    claim = codes["claim"].to_numpy()
+    n = len(claim)
+    if n < 2:
+        return pd.DataFrame({"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64)})
+    bounds = np.flatnonzero(claim[1:] != claim[:-1]) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [n]])
+    sizes = ends - starts
+    partners = np.repeat(ends, sizes) - np.arange(n) - 1
+    i = np.repeat(np.arange(n), partners)
+    offsets = np.arange(len(i)) - np.repeat(np.cumsum(partners) - partners, partners)
+    return pd.DataFrame({"i": i, "j": i + 1 + offsets})
+
+
+def _bearer_kind(bearer: pd.Series, code: pd.Series) -> pd.Series:
+    """Where a note sits, for the message: the code itself, or which ancestor."""
+    bearer = bearer.astype(str).reset_index(drop=True)
+    code = code.astype(str).reset_index(drop=True)
+    kind = np.select(
+        [
+            (bearer == code).to_numpy(),
+            bearer.str.isdigit().to_numpy(),
+            bearer.str.contains("-", regex=False).to_numpy(),
+            (bearer.str.len() == 3).to_numpy(),
+        ],
+        [
+            "on " + code,
+            "on chapter " + bearer + " (inherited by " + code + ")",
+            "on block " + bearer + " (inherited by " + code + ")",
+            "on category " + bearer + " (inherited by " + code + ")",
+        ],
+        "on " + bearer + " (inherited by " + code + ")",
+    )
+    return pd.Series(kind, dtype=object)
+
+
+class DX006(Rule):
+    """Two diagnoses on one claim that an ICD-10-CM Excludes1 note says are never coded together.
+
+    **What it checks.** Every two distinct diagnoses on one claim (one claim id of one
+    patient: the diagnoses of all its lines). When an Excludes1 note on one of them, or on
+    one of its ancestors (subcategory, category, block, chapter: a code inherits their
+    notes), names the other — a single code (``E10.9``), a dash form for a whole subtree
+    (``E10.-``, ``E10.1-``) or a range (``C00-C14``, ``O00-O9A``) — the pair is flagged
+    once per claim, naming both codes, the note and where it sits. The notes are those of
+    the ICD-10-CM tabular shipped by the ``simple-icd-10-cm`` package (its release is named
+    in the source); the imported order files carry no notes.
+
+    **Why CMS denies it.** Excludes1 means "NOT CODED HERE": the two conditions cannot occur
+    together (type 1 and type 2 diabetes), so a claim with both is contradictory and is
+    returned or denied by payers' diagnosis edits. The official exception: when the two
+    conditions are unrelated, both may be reported (ICD-10-CM guideline I.A.12.a); the
+    checker cannot know that, so this is a warning.
+
+    **Example.** ``E11.9`` and ``E10.9`` on one claim: the note at category E11 excludes
+    "type 1 diabetes mellitus (E10.-)". ``R73.9`` with ``E11.9``: the note at R73 excludes
+    "diabetes mellitus (E08-E13)".
+
+    **Fix.** Keep the one code the record supports, or document that the two conditions
+    are unrelated.
+    """
+
+    rule_id = "DX006"
+    family = "diagnosis"
+    name = "diagnosis.excludes1"
+    severity = "warning"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        dx = _dx_facts(context)
+        if len(dx.forms) < 2:
+            return no_findings()
+        from addin.reference.excludes1 import excludes1_table
+
+        forms = pd.Series(dx.forms, dtype=object).astype(str)
+        keys = forms.str.strip().str.upper().str.replace(".", "", regex=False)
+        book = keys.where(keys.str.len() <= 3, keys.str.slice(0, 3) + "." + keys.str.slice(3))
+        table = excludes1_table()
+        codes = _claim_codes(context, dx, table.ordinals(book.to_numpy(dtype=object)))
+        pairs = _within_claim_pairs(codes)
+        if not len(pairs):
+            return no_findings()
+        ordinal = codes["ordinal"].to_numpy()
+        i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+        # both directions: a note on the first code naming the second, and the reverse
+        a = np.concatenate([i, j])
+        b = np.concatenate([j, i])
+        hits = table.pairs(ordinal[a], ordinal[b])
+        if not len(hits):
+            return no_findings()
+        hits = hits.drop_duplicates("pair")  # one note per direction (the first in the book)
+        direction = hits["pair"].to_numpy() // len(pairs)
+        hits = hits.assign(unordered=hits["pair"].to_numpy() % len(pairs), direction=direction)
+        hits = hits.sort_values(["unordered", "direction"], kind="stable")
+        mutual = hits.groupby("unordered")["direction"].transform("nunique").to_numpy() > 1
+        keep = ~hits.duplicated("unordered").to_numpy()
+        hits, mutual = hits[keep].reset_index(drop=True), mutual[keep]
+        bearer_row = a[hits["pair"].to_numpy()]
+        other_row = b[hits["pair"].to_numpy()]
+        order = np.argsort(codes["line"].to_numpy()[bearer_row], kind="stable")
+        hits, mutual = hits.iloc[order].reset_index(drop=True), mutual[order]
+        bearer_row, other_row = bearer_row[order], other_row[order]
+        code = pd.Series(table.codes[ordinal[bearer_row]], dtype=object)
+        other = pd.Series(table.codes[ordinal[other_row]], dtype=object)
+        notes = table.notes.iloc[hits["note"].to_numpy()].reset_index(drop=True)
+        line = codes["line"].to_numpy()[bearer_row]
+        related_line = codes["line"].to_numpy()[other_row]
+        found = Hits(context, line)
+        other_rows = Hits(context, related_line).rows
+        also = pd.Series(
+            np.where(mutual, " (the note on the other code excludes this one too)", ""),
+            dtype=object,
+        )
+        message = cat(
+            "EXCLUDES1: ",
+            code,
+            " and ",
+            other,
+            " are never coded together: the Excludes1 note ",
+            _bearer_kind(notes["bearer"], code),
+            ' reads "',
+            notes["text"],
+            '"',
+            also,
+            ". This applies unless the conditions are unrelated (ICD-10-CM guideline I.A.12.a).",
+        )
+        suggestion = cat(
+            "Keep the code the record supports on this claim (",
+            code,
+            " on row ",
+            found.rows,
+            ", ",
+            other,
+            " on row ",
+            other_rows,
+            "), or document that the two conditions are unrelated.",
+        )
+        return found.findings(
+            code=code,
+            related_code=other,
+            message=message,
+            suggestion=suggestion,
+            source=table.source,
+            related_line=related_line,
+        )
+
+
+RULES = [DX001, DX002, DX003, DX004, DX005, DX006]
