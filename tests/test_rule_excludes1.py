@@ -112,3 +112,12 @@ def test_cache_round_trip_and_damage(tmp_path, monkeypatch):
     assert excludes1._read_cache() is None  # checksum mismatch: rebuilt, never trusted
     path.write_bytes(b"not gzip")
     assert excludes1._read_cache() is None
+
+
+def test_most_specific_note_is_named(ref):
+    # chapter 15 excludes Z34.- and category Z34 excludes O00-O9A: the category note is named
+    found = dx6(ref, line("99214", dx="O24.410,Z34.00"))
+    assert ids(found) == [("DX006", 2)]
+    message = found.iloc[0]["message"]
+    assert "category Z34" in message and "O00-O9A" in message
+    assert "excludes this one too" in message

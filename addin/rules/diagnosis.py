@@ -500,10 +500,21 @@ class DX006(Rule):
         hits = table.pairs(ordinal[a], ordinal[b])
         if not len(hits):
             return no_findings()
-        hits = hits.drop_duplicates("pair")  # one note per direction (the first in the book)
+        # one finding per pair of codes: the most specific note (on the code, then its
+        # category ..., a block, a chapter), the first code in the book on a tie
+        bearer = table.notes["bearer"].astype(str)
+        specificity = np.where(
+            bearer.str.isdigit(),
+            0,
+            np.where(bearer.str.contains("-", regex=False), 1, bearer.str.len()),
+        )
         direction = hits["pair"].to_numpy() // len(pairs)
-        hits = hits.assign(unordered=hits["pair"].to_numpy() % len(pairs), direction=direction)
-        hits = hits.sort_values(["unordered", "direction"], kind="stable")
+        hits = hits.assign(
+            unordered=hits["pair"].to_numpy() % len(pairs),
+            direction=direction,
+            rank=-specificity[hits["note"].to_numpy()],
+        )
+        hits = hits.sort_values(["unordered", "rank", "direction", "note"], kind="stable")
         mutual = hits.groupby("unordered")["direction"].transform("nunique").to_numpy() > 1
         keep = ~hits.duplicated("unordered").to_numpy()
         hits, mutual = hits[keep].reset_index(drop=True), mutual[keep]
