@@ -2,7 +2,8 @@
 
 Kept apart from the NCCI rules (PTP, MUE, AOC): a different rule layer from different data
 (the imported ICD-10-CM order file of the fiscal year of each date of service, else the
-tabular list shipped by the ``simple-icd-10-cm`` package).
+tabular list shipped by the ``simple-icd-10-cm`` package). Excludes1 notes (DX006) come only
+from the package (order files carry no notes): see :mod:`addin.reference.excludes1`.
 """
 
 from __future__ import annotations
