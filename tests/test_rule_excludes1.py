@@ -121,3 +121,19 @@ def test_most_specific_note_is_named(ref):
     message = found.iloc[0]["message"]
     assert "category Z34" in message and "O00-O9A" in message
     assert "excludes this one too" in message
+
+
+def test_fast_search_agrees_with_the_notes():
+    table = excludes1.excludes1_table()
+    rng = np.random.default_rng(3)
+    # random pairs plus pairs drawn from the notes themselves (hits)
+    a = rng.integers(0, len(table.codes), 4000)
+    b = rng.integers(0, len(table.codes), 4000)
+    rules = table.rules.sample(2000, random_state=1)
+    a = np.concatenate([a, rules["bearer_lo"].to_numpy()])
+    b = np.concatenate([b, rng.integers(rules["ex_lo"].to_numpy(), rules["ex_hi"].to_numpy() + 1)])
+    fast = table.excluded(a, b)
+    exact = np.zeros(len(a), dtype=bool)
+    exact[table.pairs(a, b)["pair"].to_numpy()] = True
+    assert fast.sum() > 1000
+    assert (fast == exact).all()

@@ -82,6 +82,40 @@ class Excludes1Table:
         """The ordinal of each dotted code (``E11.9``), -1 when the tabular has no such code."""
         return self.codes.get_indexer(pd.Index(np.asarray(dotted_codes, dtype=object)))
 
+    def excluded(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """One bool per pair (a[i], b[i]): does any note on ``a`` (or its ancestors) exclude
+        ``b``? The excluded intervals of each distinct ``a`` are merged into disjoint
+        segments, so one sorted search per pair answers (no join); :meth:`pairs` names the
+        notes of the pairs found."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        held = self._held(np.unique(a))
+        if not len(held) or not len(a):
+            return np.zeros(len(a), dtype=bool)
+        stride = np.int64(len(self.codes) + 1)
+        lo = held["a"].to_numpy() * stride + self.rules["ex_lo"].to_numpy()[held["rule"]]
+        hi = held["a"].to_numpy() * stride + self.rules["ex_hi"].to_numpy()[held["rule"]]
+        order = np.argsort(lo, kind="stable")
+        lo, hi = lo[order], hi[order]
+        reach = np.maximum.accumulate(hi)  # segments of one a never reach the next a's keys
+        starts = np.concatenate([[True], lo[1:] > reach[:-1] + 1])
+        seg_lo = lo[starts]
+        seg_hi = np.maximum.reduceat(hi, np.flatnonzero(starts))
+        query = a * stride + b
+        at = np.searchsorted(seg_lo, query, "right") - 1
+        return (at >= 0) & (query <= seg_hi[np.maximum(at, 0)])
+
+    def _held(self, distinct_a: np.ndarray) -> pd.DataFrame:
+        """``a`` (a value of the sorted ``distinct_a``) and ``rule`` for every rule whose
+        bearer holds ``a``: a sorted search per rule (bearers are intervals)."""
+        lo = np.searchsorted(distinct_a, self.rules["bearer_lo"].to_numpy(), "left")
+        hi = np.searchsorted(distinct_a, self.rules["bearer_hi"].to_numpy(), "right")
+        counts = np.maximum(hi - lo, 0)
+        rule = np.repeat(np.arange(len(self.rules)), counts)
+        offsets = np.arange(len(rule)) - np.repeat(np.cumsum(counts) - counts, counts)
+        position = np.repeat(lo, counts) + offsets
+        return pd.DataFrame({"a": distinct_a[position], "rule": rule, "position": position})
+
     def pairs(self, a: np.ndarray, b: np.ndarray) -> pd.DataFrame:
         """For ordinal pairs (a[i], b[i]): the notes on ``a`` (or its ancestors) excluding ``b``.
 
@@ -96,13 +130,8 @@ class Excludes1Table:
         # the rules whose bearer holds each distinct a: a sorted search per rule over the
         # distinct a values (bearers are intervals), then the pairs of those a
         distinct_a, pair_a = np.unique(a, return_inverse=True)
-        lo = np.searchsorted(distinct_a, self.rules["bearer_lo"].to_numpy(), "left")
-        hi = np.searchsorted(distinct_a, self.rules["bearer_hi"].to_numpy(), "right")
-        counts = np.maximum(hi - lo, 0)
-        rule = np.repeat(np.arange(len(self.rules)), counts)
-        offsets = np.arange(len(rule)) - np.repeat(np.cumsum(counts) - counts, counts)
-        a_of_rule = np.repeat(lo, counts) + offsets
-        held = pd.DataFrame({"a": a_of_rule, "rule": rule})
+        held = self._held(distinct_a)
+        held = pd.DataFrame({"a": held["position"].to_numpy(), "rule": held["rule"].to_numpy()})
         wanted = pd.DataFrame({"a": pair_a, "b": b, "pair": np.arange(len(a))})
         joined = wanted.merge(held, on="a")
         if not len(joined):

@@ -371,8 +371,9 @@ class DX005(Rule):
 
 def _claim_codes(context: RuleContext, dx: DxFacts, ordinal_of_form: np.ndarray) -> pd.DataFrame:
     """Each distinct diagnosis of each claim: ``claim, ordinal`` (tabular position) and the
-    first ``line`` of the claim that carries it. A claim is one claim id of one patient; a
-    line without a claim id is a claim of its own. Whole-column work, no loop over lines."""
+    first ``line`` of the claim that carries it, sorted by claim then ordinal. A claim is one
+    claim id of one patient; a line without a claim id is a claim of its own. Whole-column
+    work with hash de-duplication, no loop over lines."""
     lines = context.lines
     n = len(lines)
     cell = lines["dx"].cat.codes.to_numpy(dtype=np.int64)
@@ -380,14 +381,14 @@ def _claim_codes(context: RuleContext, dx: DxFacts, ordinal_of_form: np.ndarray)
     claim_text = lines["claim_id"].to_numpy(dtype=object)
     claim_id, claim_uniques = pd.factorize(claim_text)
     claim = patient.astype(np.int64) * (len(claim_uniques) + 1) + claim_id
-    blank = claim_text == ""
-    claim = np.where(blank, -1 - np.arange(n, dtype=np.int64), claim)
+    claim = np.where(claim_text == "", -1 - np.arange(n, dtype=np.int64), claim)
+    claim, _ = pd.factorize(claim)
+    claim = claim.astype(np.int64)
     has = cell >= 0
     ncell = len(lines["dx"].cat.categories) + 1
     line_no = np.flatnonzero(has)
-    key = claim[has] * ncell + cell[has]
-    _, first = np.unique(key, return_index=True)
-    first_line = line_no[first]
+    first = ~pd.Series(claim[has] * ncell + cell[has]).duplicated().to_numpy()
+    first_line = line_no[first]  # ascending: the first line of each (claim, dx cell)
     long = dx.long.sort_values("category", kind="stable")
     long_cat = long["category"].to_numpy()
     long_form = long["form"].to_numpy()
@@ -397,16 +398,54 @@ def _claim_codes(context: RuleContext, dx: DxFacts, ordinal_of_form: np.ndarray)
     take = np.repeat(start, count) + (
         np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     )
-    frame = pd.DataFrame(
-        {
-            "claim": np.repeat(claim[first_line], count),
-            "ordinal": ordinal_of_form[long_form[take]],
-            "line": np.repeat(first_line, count),
-        }
+    ordinal = ordinal_of_form[long_form[take]].astype(np.int64)
+    claim_of = np.repeat(claim[first_line], count)
+    line_of = np.repeat(first_line, count)
+    known = ordinal >= 0
+    ordinal, claim_of, line_of = ordinal[known], claim_of[known], line_of[known]
+    key = claim_of * (int(ordinal.max()) + 2 if len(ordinal) else 1) + ordinal
+    keep = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())  # first line wins
+    keep = keep[np.argsort(key[keep], kind="stable")]
+    return pd.DataFrame({"claim": claim_of[keep], "ordinal": ordinal[keep], "line": line_of[keep]})
+
+
+def _excludes1_verdicts(table, first: np.ndarray, second: np.ndarray) -> pd.DataFrame:
+    """For distinct code pairs (ordinals, ``first`` before ``second`` in the book): the note
+    that governs (``note``, -1 when none), whether it sits on ``first`` (``on_first``) and
+    whether the other code's notes exclude the pair too (``mutual``).
+
+    The most specific note wins (on the code, then its category ..., a block, a chapter);
+    on a tie the note on the code earlier in the book.
+    """
+    count = len(first)
+    out = pd.DataFrame({"note": np.full(count, -1, np.int64), "on_first": True, "mutual": False})
+    a = np.concatenate([first, second])
+    b = np.concatenate([second, first])
+    candidate = np.flatnonzero(table.excluded(a, b))  # a sorted search; few pairs remain
+    hits = table.pairs(a[candidate], b[candidate])
+    if not len(hits):
+        return out
+    hits = hits.assign(pair=candidate[hits["pair"].to_numpy()])
+    bearer = table.notes["bearer"].astype(str)
+    specificity = np.where(
+        bearer.str.isdigit(),
+        0,
+        np.where(bearer.str.contains("-", regex=False), 1, bearer.str.len()),
     )
-    frame = frame[frame["ordinal"] >= 0]
-    frame = frame.sort_values(["claim", "ordinal", "line"], kind="stable")
-    return frame.drop_duplicates(["claim", "ordinal"]).reset_index(drop=True)
+    hits = hits.assign(
+        unordered=hits["pair"].to_numpy() % count,
+        direction=hits["pair"].to_numpy() // count,
+        rank=-specificity[hits["note"].to_numpy()],
+    )
+    hits = hits.sort_values(["unordered", "rank", "direction", "note"], kind="stable")
+    mutual = hits.groupby("unordered")["direction"].transform("nunique").to_numpy() > 1
+    keep = ~hits.duplicated("unordered").to_numpy()
+    chosen = hits[keep]
+    rows = chosen["unordered"].to_numpy()
+    out.loc[rows, "note"] = chosen["note"].to_numpy()
+    out.loc[rows, "on_first"] = chosen["direction"].to_numpy() == 0
+    out.loc[rows, "mutual"] = mutual[keep]
+    return out
 
 
 def _within_claim_pairs(codes: pd.DataFrame) -> pd.DataFrame:
@@ -495,38 +534,26 @@ class DX006(Rule):
             return no_findings()
         ordinal = codes["ordinal"].to_numpy()
         i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-        # both directions: a note on the first code naming the second, and the reverse
-        a = np.concatenate([i, j])
-        b = np.concatenate([j, i])
-        hits = table.pairs(ordinal[a], ordinal[b])
-        if not len(hits):
+        # claims repeat the same pairs of codes: judge each distinct pair once
+        stride = len(table.codes) + 1
+        pair_id, keys = pd.factorize(ordinal[i] * stride + ordinal[j])
+        keys = np.asarray(keys, dtype=np.int64)
+        verdict = _excludes1_verdicts(table, keys // stride, keys % stride)
+        note_of = verdict["note"].to_numpy()[pair_id]
+        hit = np.flatnonzero(note_of >= 0)
+        if not len(hit):
             return no_findings()
-        # one finding per pair of codes: the most specific note (on the code, then its
-        # category ..., a block, a chapter), the first code in the book on a tie
-        bearer = table.notes["bearer"].astype(str)
-        specificity = np.where(
-            bearer.str.isdigit(),
-            0,
-            np.where(bearer.str.contains("-", regex=False), 1, bearer.str.len()),
-        )
-        direction = hits["pair"].to_numpy() // len(pairs)
-        hits = hits.assign(
-            unordered=hits["pair"].to_numpy() % len(pairs),
-            direction=direction,
-            rank=-specificity[hits["note"].to_numpy()],
-        )
-        hits = hits.sort_values(["unordered", "rank", "direction", "note"], kind="stable")
-        mutual = hits.groupby("unordered")["direction"].transform("nunique").to_numpy() > 1
-        keep = ~hits.duplicated("unordered").to_numpy()
-        hits, mutual = hits[keep].reset_index(drop=True), mutual[keep]
-        bearer_row = a[hits["pair"].to_numpy()]
-        other_row = b[hits["pair"].to_numpy()]
+        on_first = verdict["on_first"].to_numpy()[pair_id[hit]]
+        mutual = verdict["mutual"].to_numpy()[pair_id[hit]]
+        bearer_row = np.where(on_first, i[hit], j[hit])
+        other_row = np.where(on_first, j[hit], i[hit])
+        note = note_of[hit]
         order = np.argsort(codes["line"].to_numpy()[bearer_row], kind="stable")
-        hits, mutual = hits.iloc[order].reset_index(drop=True), mutual[order]
         bearer_row, other_row = bearer_row[order], other_row[order]
+        note, mutual = note[order], mutual[order]
         code = pd.Series(table.codes[ordinal[bearer_row]], dtype=object)
         other = pd.Series(table.codes[ordinal[other_row]], dtype=object)
-        notes = table.notes.iloc[hits["note"].to_numpy()].reset_index(drop=True)
+        notes = table.notes.iloc[note].reset_index(drop=True)
         line = codes["line"].to_numpy()[bearer_row]
         related_line = codes["line"].to_numpy()[other_row]
         found = Hits(context, line)

@@ -45,11 +45,14 @@ from addin.rules.context import RuleContext
 from addin.rules.hits import Hits
 from addin.rules.text import cat, iso_dates, rows_text
 
-#: post-operative days by GLOB DAYS value (the periods that have post-operative days)
-POSTOP_DAYS = {"010": 10, "090": 90}
-#: procedures (surgical global periods) as the GLB004 target and GLB003 partner
-SURGICAL = ("000", "010", "090")
 NO_DAY = np.iinfo(np.int64).min
+
+
+#: GLOB DAYS values the rules tell apart, as small integers per line
+KIND_NONE, KIND_000, KIND_010, KIND_090 = 0, 1, 2, 3
+_KINDS = {"000": KIND_000, "010": KIND_010, "090": KIND_090}
+_POSTOP_BY_KIND = np.array([0, 0, 10, 90], dtype=np.int64)
+_LABEL_BY_KIND = np.array(["", "000", "010", "090"], dtype=object)
 
 
 @dataclass
@@ -58,33 +61,49 @@ class GlobalLines:
 
     key: np.ndarray  # patient + provider id per line
     day: np.ndarray  # int64 day per line (NO_DAY when the date is missing)
-    global_days: np.ndarray  # GLOB DAYS per line ("" when unknown)
+    kind: np.ndarray  # int8 KIND_* per line (GLOB DAYS 000/010/090, else KIND_NONE)
     source: pd.Series  # fee-schedule source per line
     em: np.ndarray  # bool: E/M code
     dated: np.ndarray  # bool: line has a date of service
+
+    def label(self, lines: np.ndarray) -> pd.Series:
+        """The GLOB DAYS value (``090`` ...) of the lines at ``lines``."""
+        return pd.Series(_LABEL_BY_KIND[self.kind[lines]], dtype=object)
+
+
+def _kinds(values: pd.Series) -> np.ndarray:
+    """KIND_* per value of a (categorical or text) GLOB DAYS column, one lookup per category."""
+    column = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    categories = pd.Series(np.asarray(column.cat.categories, dtype=object)).astype(str).str.strip()
+    per_category = np.append(categories.map(_KINDS).fillna(KIND_NONE).to_numpy(np.int8), KIND_NONE)
+    return per_category[column.cat.codes.to_numpy()]
 
 
 def _global_lines(context: RuleContext) -> GlobalLines:
     def build() -> GlobalLines:
         lines = context.lines
+        n = len(lines)
         patient, _ = pd.factorize(lines["patient_key"])
         provider, providers = pd.factorize(lines["provider_npi"])
         key = patient.astype(np.int64) * (len(providers) + 1) + provider
         day = lines["day"].to_numpy(dtype=np.int64)
         dated = lines["dos"].notna().to_numpy()
         status = context.code_status
-        raw = status["global_days"] if "global_days" in status else pd.Series([""] * len(lines))
-        values = pd.Series(raw).astype(object).fillna("").astype(str).str.strip()
+        kind = (
+            _kinds(pd.Series(status["global_days"]).reset_index(drop=True))
+            if "global_days" in status
+            else np.zeros(n, np.int8)
+        )
         source = (
-            pd.Series(status["source"]).astype(object).fillna("").astype(str)
+            pd.Series(status["source"]).reset_index(drop=True)
             if "source" in status
-            else pd.Series([""] * len(lines), dtype=object)
+            else pd.Series([""] * n, dtype=object)
         )
         return GlobalLines(
             key=key,
             day=np.where(dated, day, NO_DAY),
-            global_days=values.to_numpy(dtype=object),
-            source=source.reset_index(drop=True),
+            kind=kind,
+            source=source,
             em=np.asarray(context.is_em, dtype=bool),
             dated=dated,
         )
@@ -102,8 +121,8 @@ def _windows(context: RuleContext, g: GlobalLines, targets: np.ndarray) -> pd.Da
     procedure's window still covers it. Returns ``line`` (target), ``procedure`` (line),
     ``end`` (last post-op day), one row per covered target.
     """
-    days = pd.Series(g.global_days).map(POSTOP_DAYS).to_numpy(dtype=float)
-    opens = ~np.isnan(days) & g.dated & ~context.has_modifier("78")
+    days = _POSTOP_BY_KIND[g.kind]
+    opens = (days > 0) & g.dated & ~context.has_modifier("78")
     starts = np.flatnonzero(opens)
     empty = pd.DataFrame(
         {"line": np.zeros(0, np.int64), "procedure": np.zeros(0, np.int64), "end": 0}
@@ -115,7 +134,7 @@ def _windows(context: RuleContext, g: GlobalLines, targets: np.ndarray) -> pd.Da
         {
             "key": g.key[starts],
             "day": g.day[starts],
-            "end": g.day[starts] + days[starts].astype(np.int64),
+            "end": g.day[starts] + days[starts],
             "procedure": starts,
         }
     ).sort_values(["key", "day", "end"], kind="stable")
@@ -175,7 +194,7 @@ def _proc_text(context: RuleContext, g: GlobalLines, procedure: np.ndarray) -> p
     return cat(
         pd.Series(context.cpt[procedure], dtype=object),
         " (",
-        pd.Series(g.global_days[procedure], dtype=object),
+        g.label(procedure),
         " global days) on ",
         _day_text(g.day[procedure]),
         " (row ",
@@ -189,7 +208,7 @@ def _window_text(g: GlobalLines, procedure: np.ndarray, end: np.ndarray) -> pd.S
 
 
 def _source(g: GlobalLines, procedure: np.ndarray) -> pd.Series:
-    return cat("RVU GLOB DAYS, ", g.source.take(procedure).reset_index(drop=True))
+    return cat("RVU GLOB DAYS, ", g.source.take(procedure).astype(object).fillna(""))
 
 
 def _findings(
@@ -289,7 +308,7 @@ class GLB002(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         g = _global_lines(context)
         targets = np.flatnonzero(g.em & ~context.has_modifier("57"))
-        majors = np.flatnonzero(g.global_days == "090")
+        majors = np.flatnonzero(g.kind == KIND_090)
         frame = _same_or_next_day(g, targets, majors, (0, 1))
         if not len(frame):
             return no_findings()
@@ -357,10 +376,10 @@ class GLB003(Rule):
     def check(self, context: RuleContext) -> pd.DataFrame:
         g = _global_lines(context)
         targets = np.flatnonzero(g.em & ~context.has_modifier("25"))
-        minors = np.flatnonzero(np.isin(g.global_days, ("000", "010")))
+        minors = np.flatnonzero((g.kind == KIND_000) | (g.kind == KIND_010))
         frame = _same_or_next_day(g, targets, minors, (0,))
         majors = _same_or_next_day(
-            g, frame["line"].to_numpy(), np.flatnonzero(g.global_days == "090"), (0,)
+            g, frame["line"].to_numpy(), np.flatnonzero(g.kind == KIND_090), (0,)
         )
         frame = frame[~frame["line"].isin(majors["line"])].reset_index(drop=True)
         if not len(frame):
@@ -412,9 +431,7 @@ class GLB004(Rule):
 
     def check(self, context: RuleContext) -> pd.DataFrame:
         g = _global_lines(context)
-        targets = np.flatnonzero(
-            np.isin(g.global_days, SURGICAL) & ~context.has_modifier(("58", "78", "79"))
-        )
+        targets = np.flatnonzero((g.kind != KIND_NONE) & ~context.has_modifier(("58", "78", "79")))
         frame = _windows(context, g, targets)
         if not len(frame):
             return no_findings()
