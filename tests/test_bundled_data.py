@@ -392,7 +392,9 @@ def test_sample_claims_regenerate_identically(tmp_path: Path) -> None:
 def test_sample_claims_cover_every_rule_family_and_clean_claims() -> None:
     tool = load_tool()
     families = {family for line in tool.LINES for family in line.expect}
-    assert families == {"ptp", "mue", "aoc", "modifier", "code", "diagnosis", "duplicate", "input"}
+    assert families == {
+        "ptp", "mue", "aoc", "modifier", "code", "diagnosis", "global", "duplicate", "input"
+    }
     by_claim: dict[str, set[str]] = {}
     for line in tool.LINES:
         by_claim.setdefault(line.claim, set()).update(line.expect)

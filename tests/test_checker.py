@@ -48,6 +48,11 @@ SCENARIO_RULES = {
     "category header": {"DX003"},
     "No diagnosis": {"DX001"},
     "MAI 1, line edit": {"MUE001"},
+    "Excludes1 pair": {"DX006"},
+    "day before a 090 procedure without 57": {"GLB002"},
+    "without 24: in the global period": {"GLB001"},
+    "without 58, 78 or 79": {"GLB004"},
+    "without 25: in the procedure's global package": {"GLB003"},
 }
 QUIET_SCENARIOS = ("no finding", "never fires", "not a duplicate", ": fine")
 
@@ -73,6 +78,7 @@ def test_sample_every_family_fires(sample):
         "modifier",
         "code",
         "diagnosis",
+        "global",
         "duplicate",
         "input",
     }

@@ -1,7 +1,7 @@
 """Write the sample claims workbook ``data/sample_claims.xlsx`` and its CSV twin.
 
 Every patient, claim and NPI here is fictitious. The lines are built to make each rule family
-of the checker (ptp, mue, aoc, modifier, code, diagnosis, duplicate, input) fire at least once,
+of the checker (ptp, mue, aoc, modifier, code, diagnosis, global, duplicate, input) fire at least once,
 next to clean claims that should fire nothing. ``Scenario`` says what each line is meant to
 show; :data:`LINES` also records the rule families each line is expected to trigger
 (``expected_rules()`` maps them to the spreadsheet row numbers of the xlsx).
@@ -251,6 +251,51 @@ LINES: list[Line] = [
          "Blank CPT/HCPCS cell: the reader must reject the row", ("input",)),
     Line("CLM-26-0030", "PT-0007", NPI["FM"], "2026-13-45", "99213", "", 1, "I10", "11",
          "Impossible date: the reader must reject the row", ("input",)),
+    # --- excludes1 + global (issue 12) -----------------------------------------------------
+    Line("CLM-26-0101", "PT-0101", NPI["FM"], D(9, 15), "99213", "", 1, "E11.9,I10", "11",
+         "Visit for type 2 diabetes and hypertension"),
+    Line("CLM-26-0101", "PT-0101", NPI["FM"], D(9, 15), "82947", "", 1, "E10.9", "11",
+         "Glucose test coded type 1 diabetes on the same claim: Excludes1 pair E11.9 / E10.9",
+         ("diagnosis",)),
+    Line("CLM-26-0102", "PT-0101", NPI["FM"], D(9, 16), "99213", "", 1, "R73.9", "11",
+         "Hyperglycemia on one claim, diabetes on another claim (R73 excludes E08-E13 within a claim): no finding"),
+    Line("CLM-26-0103", "PT-0101", NPI["FM"], D(9, 16), "82947", "", 1, "E11.9", "11",
+         "Diabetes on a second claim: an Excludes1 note applies within one claim only, no finding"),
+    Line("CLM-26-0104", "PT-0102", NPI["FM"], D(9, 17), "99214", "", 1, "Z34.00,O24.410", "11",
+         "Normal-pregnancy supervision with gestational diabetes in one cell: Excludes1 pair "
+         "(Z34 excludes the range O00-O9A)",
+         ("diagnosis",)),
+    Line("CLM-26-0105", "PT-0103", _npi("190000013"), D(8, 3), "19301", "RT", 1, "C50.911", "22",
+         "Partial mastectomy (090 global days): opens 2026-08-02 (day before) to 2026-11-01"),
+    Line("CLM-26-0106", "PT-0103", _npi("190000013"), D(8, 2), "99214", "", 1, "C50.911", "11",
+         "Visit the day before a 090 procedure without 57: in the global period", ("global",)),
+    Line("CLM-26-0107", "PT-0103", _npi("190000013"), D(8, 20), "99213", "", 1, "C50.911", "11",
+         "Visit on post-op day 17 of the 090 procedure without 24: in the global period", ("global",)),
+    Line("CLM-26-0108", "PT-0103", _npi("190000013"), D(9, 1), "99213", "24", 1, "J06.9", "11",
+         "Unrelated visit in the post-op period with 24: fine"),
+    Line("CLM-26-0109", "PT-0103", _npi("190000013"), D(9, 10), "19301", "RT", 1, "C50.911", "22",
+         "Same procedure again on post-op day 38 without 58, 78 or 79: procedure in the global period",
+         ("global",)),
+    Line("CLM-26-0110", "PT-0103", NPI["FM"], D(8, 21), "99213", "", 1, "I10", "11",
+         "Visit by another provider in the surgeon's post-op period: fine"),
+    Line("CLM-26-0111", "PT-0104", NPI["POD"], D(9, 1), "11750", "TA", 1, "L60.0", "11",
+         "Nail excision (010 global days): post-op days 2026-09-02 to 2026-09-11"),
+    Line("CLM-26-0112", "PT-0104", NPI["POD"], D(9, 11), "99213", "", 1, "L60.0", "11",
+         "Visit on post-op day 10, the last day of the 010 period, without 24: in the global period",
+         ("global",)),
+    Line("CLM-26-0113", "PT-0104", NPI["POD"], D(9, 12), "99213", "", 1, "L60.0", "11",
+         "Visit on day 11, the day after the 010 period ends: fine"),
+    Line("CLM-26-0114", "PT-0105", _npi("190000013"), D(7, 20), "99214", "57", 1, "C50.912", "11",
+         "Decision-for-surgery visit with 57 the day before a 090 procedure: fine"),
+    Line("CLM-26-0114", "PT-0105", _npi("190000013"), D(7, 21), "19301", "LT", 1, "C50.912", "22",
+         "Partial mastectomy (090) the day after the decision visit"),
+    Line("CLM-26-0115", "PT-0105", _npi("190000013"), D(8, 12), "20610", "79,RT", 1, "M17.11", "22",
+         "Unrelated knee injection with 79 in the post-op period: fine"),
+    Line("CLM-26-0116", "PT-0106", NPI["FM"], D(9, 22), "20610", "RT", 1, "M17.11", "11",
+         "Knee injection (000 global days)"),
+    Line("CLM-26-0116", "PT-0106", NPI["FM"], D(9, 22), "99213", "", 1, "M17.11", "11",
+         "Visit the same day as a 000 procedure without 25: in the procedure's global package",
+         ("global", "ptp")),
 ]
 
 

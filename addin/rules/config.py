@@ -14,6 +14,7 @@
     PTP002 = "warning"            # re-level one rule
     MOD005 = "off"                # switch one rule off
     diagnosis = "off"             # a whole family (a rule id wins over its family)
+    global = "warning"            # families: ptp mue aoc modifier code diagnosis global ...
 """
 
 from __future__ import annotations

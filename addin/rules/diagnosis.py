@@ -2,7 +2,8 @@
 
 Kept apart from the NCCI rules (PTP, MUE, AOC): a different rule layer from different data
 (the imported ICD-10-CM order file of the fiscal year of each date of service, else the
-tabular list shipped by the ``simple-icd-10-cm`` package).
+tabular list shipped by the ``simple-icd-10-cm`` package). Excludes1 notes (DX006) come only
+from the package (order files carry no notes): see :mod:`addin.reference.excludes1`.
 """
 
 from __future__ import annotations
@@ -421,4 +422,231 @@ class DX005(Rule):
         )
 
 
-RULES = [DX001, DX002, DX003, DX004, DX005]
+def _claim_codes(context: RuleContext, dx: DxFacts, ordinal_of_form: np.ndarray) -> pd.DataFrame:
+    """Each distinct diagnosis of each claim: ``claim, ordinal`` (tabular position) and the
+    first ``line`` of the claim that carries it, sorted by claim then ordinal. A claim is one
+    claim id of one patient; a line without a claim id is a claim of its own. Whole-column
+    work with hash de-duplication, no loop over lines."""
+    lines = context.lines
+    n = len(lines)
+    cell = lines["dx"].cat.codes.to_numpy(dtype=np.int64)
+    patient, _ = pd.factorize(lines["patient_key"])
+    claim_text = lines["claim_id"].to_numpy(dtype=object)
+    claim_id, claim_uniques = pd.factorize(claim_text)
+    claim = patient.astype(np.int64) * (len(claim_uniques) + 1) + claim_id
+    claim = np.where(claim_text == "", -1 - np.arange(n, dtype=np.int64), claim)
+    claim, _ = pd.factorize(claim)
+    claim = claim.astype(np.int64)
+    has = cell >= 0
+    ncell = len(lines["dx"].cat.categories) + 1
+    line_no = np.flatnonzero(has)
+    first = ~pd.Series(claim[has] * ncell + cell[has]).duplicated().to_numpy()
+    first_line = line_no[first]  # ascending: the first line of each (claim, dx cell)
+    long = dx.long.sort_values("category", kind="stable")
+    long_cat = long["category"].to_numpy()
+    long_form = long["form"].to_numpy()
+    start = np.searchsorted(long_cat, cell[first_line], "left")
+    stop = np.searchsorted(long_cat, cell[first_line], "right")
+    count = stop - start
+    take = np.repeat(start, count) + (
+        np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    )
+    ordinal = ordinal_of_form[long_form[take]].astype(np.int64)
+    claim_of = np.repeat(claim[first_line], count)
+    line_of = np.repeat(first_line, count)
+    known = ordinal >= 0
+    ordinal, claim_of, line_of = ordinal[known], claim_of[known], line_of[known]
+    key = claim_of * (int(ordinal.max()) + 2 if len(ordinal) else 1) + ordinal
+    keep = np.flatnonzero(~pd.Series(key).duplicated().to_numpy())  # first line wins
+    keep = keep[np.argsort(key[keep], kind="stable")]
+    return pd.DataFrame({"claim": claim_of[keep], "ordinal": ordinal[keep], "line": line_of[keep]})
+
+
+def _excludes1_verdicts(table, first: np.ndarray, second: np.ndarray) -> pd.DataFrame:
+    """For distinct code pairs (ordinals, ``first`` before ``second`` in the book): the note
+    that governs (``note``, -1 when none), whether it sits on ``first`` (``on_first``) and
+    whether the other code's notes exclude the pair too (``mutual``).
+
+    The most specific note wins (on the code, then its category ..., a block, a chapter);
+    on a tie the note on the code earlier in the book.
+    """
+    count = len(first)
+    out = pd.DataFrame({"note": np.full(count, -1, np.int64), "on_first": True, "mutual": False})
+    a = np.concatenate([first, second])
+    b = np.concatenate([second, first])
+    candidate = np.flatnonzero(table.excluded(a, b))  # a sorted search; few pairs remain
+    hits = table.pairs(a[candidate], b[candidate])
+    if not len(hits):
+        return out
+    hits = hits.assign(pair=candidate[hits["pair"].to_numpy()])
+    bearer = table.notes["bearer"].astype(str)
+    specificity = np.where(
+        bearer.str.isdigit(),
+        0,
+        np.where(bearer.str.contains("-", regex=False), 1, bearer.str.len()),
+    )
+    hits = hits.assign(
+        unordered=hits["pair"].to_numpy() % count,
+        direction=hits["pair"].to_numpy() // count,
+        rank=-specificity[hits["note"].to_numpy()],
+    )
+    hits = hits.sort_values(["unordered", "rank", "direction", "note"], kind="stable")
+    mutual = hits.groupby("unordered")["direction"].transform("nunique").to_numpy() > 1
+    keep = ~hits.duplicated("unordered").to_numpy()
+    chosen = hits[keep]
+    rows = chosen["unordered"].to_numpy()
+    out.loc[rows, "note"] = chosen["note"].to_numpy()
+    out.loc[rows, "on_first"] = chosen["direction"].to_numpy() == 0
+    out.loc[rows, "mutual"] = mutual[keep]
+    return out
+
+
+def _within_claim_pairs(codes: pd.DataFrame) -> pd.DataFrame:
+    """Every two distinct diagnoses of one claim (``i < j``: rows of ``codes``, sorted by
+    claim then ordinal, so ``i`` is the code earlier in the tabular)."""
+    claim = codes["claim"].to_numpy()
+    n = len(claim)
+    if n < 2:
+        return pd.DataFrame({"i": np.zeros(0, np.int64), "j": np.zeros(0, np.int64)})
+    bounds = np.flatnonzero(claim[1:] != claim[:-1]) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [n]])
+    sizes = ends - starts
+    partners = np.repeat(ends, sizes) - np.arange(n) - 1
+    i = np.repeat(np.arange(n), partners)
+    offsets = np.arange(len(i)) - np.repeat(np.cumsum(partners) - partners, partners)
+    return pd.DataFrame({"i": i, "j": i + 1 + offsets})
+
+
+def _bearer_kind(bearer: pd.Series, code: pd.Series) -> pd.Series:
+    """Where a note sits, for the message: the code itself, or which ancestor."""
+    bearer = bearer.astype(str).reset_index(drop=True)
+    code = code.astype(str).reset_index(drop=True)
+    kind = np.select(
+        [
+            (bearer == code).to_numpy(),
+            bearer.str.isdigit().to_numpy(),
+            bearer.str.contains("-", regex=False).to_numpy(),
+            (bearer.str.len() == 3).to_numpy(),
+        ],
+        [
+            "on " + code,
+            "on chapter " + bearer + " (inherited by " + code + ")",
+            "on block " + bearer + " (inherited by " + code + ")",
+            "on category " + bearer + " (inherited by " + code + ")",
+        ],
+        "on " + bearer + " (inherited by " + code + ")",
+    )
+    return pd.Series(kind, dtype=object)
+
+
+class DX006(Rule):
+    """Two diagnoses on one claim that an ICD-10-CM Excludes1 note says are never coded together.
+
+    **What it checks.** Every two distinct diagnoses on one claim (one claim id of one
+    patient: the diagnoses of all its lines). When an Excludes1 note on one of them, or on
+    one of its ancestors (subcategory, category, block, chapter: a code inherits their
+    notes), names the other — a single code (``E10.9``), a dash form for a whole subtree
+    (``E10.-``, ``E10.1-``) or a range (``C00-C14``, ``O00-O9A``) — the pair is flagged
+    once per claim, naming both codes, the note and where it sits. The notes are those of
+    the ICD-10-CM tabular shipped by the ``simple-icd-10-cm`` package (its release is named
+    in the source); the imported order files carry no notes.
+
+    **Why CMS denies it.** Excludes1 means "NOT CODED HERE": the two conditions cannot occur
+    together (type 1 and type 2 diabetes), so a claim with both is contradictory and is
+    returned or denied by payers' diagnosis edits. The official exception: when the two
+    conditions are unrelated, both may be reported (ICD-10-CM guideline I.A.12.a); the
+    checker cannot know that, so this is a warning.
+
+    **Example.** ``E11.9`` and ``E10.9`` on one claim: the note at category E11 excludes
+    "type 1 diabetes mellitus (E10.-)". ``R73.9`` with ``E11.9``: the note at R73 excludes
+    "diabetes mellitus (E08-E13)".
+
+    **Fix.** Keep the one code the record supports, or document that the two conditions
+    are unrelated.
+    """
+
+    rule_id = "DX006"
+    family = "diagnosis"
+    name = "diagnosis.excludes1"
+    severity = "warning"
+
+    def check(self, context: RuleContext) -> pd.DataFrame:
+        dx = _dx_facts(context)
+        if len(dx.forms) < 2:
+            return no_findings()
+        from addin.reference.excludes1 import excludes1_table
+
+        forms = pd.Series(dx.forms, dtype=object).astype(str)
+        keys = forms.str.strip().str.upper().str.replace(".", "", regex=False)
+        book = keys.where(keys.str.len() <= 3, keys.str.slice(0, 3) + "." + keys.str.slice(3))
+        table = excludes1_table()
+        codes = _claim_codes(context, dx, table.ordinals(book.to_numpy(dtype=object)))
+        pairs = _within_claim_pairs(codes)
+        if not len(pairs):
+            return no_findings()
+        ordinal = codes["ordinal"].to_numpy()
+        i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+        # claims repeat the same pairs of codes: judge each distinct pair once
+        stride = len(table.codes) + 1
+        pair_id, keys = pd.factorize(ordinal[i] * stride + ordinal[j])
+        keys = np.asarray(keys, dtype=np.int64)
+        verdict = _excludes1_verdicts(table, keys // stride, keys % stride)
+        note_of = verdict["note"].to_numpy()[pair_id]
+        hit = np.flatnonzero(note_of >= 0)
+        if not len(hit):
+            return no_findings()
+        on_first = verdict["on_first"].to_numpy()[pair_id[hit]]
+        mutual = verdict["mutual"].to_numpy()[pair_id[hit]]
+        bearer_row = np.where(on_first, i[hit], j[hit])
+        other_row = np.where(on_first, j[hit], i[hit])
+        note = note_of[hit]
+        order = np.argsort(codes["line"].to_numpy()[bearer_row], kind="stable")
+        bearer_row, other_row = bearer_row[order], other_row[order]
+        note, mutual = note[order], mutual[order]
+        code = pd.Series(table.codes[ordinal[bearer_row]], dtype=object)
+        other = pd.Series(table.codes[ordinal[other_row]], dtype=object)
+        notes = table.notes.iloc[note].reset_index(drop=True)
+        line = codes["line"].to_numpy()[bearer_row]
+        related_line = codes["line"].to_numpy()[other_row]
+        found = Hits(context, line)
+        other_rows = Hits(context, related_line).rows
+        also = pd.Series(
+            np.where(mutual, " (the note on the other code excludes this one too)", ""),
+            dtype=object,
+        )
+        message = cat(
+            "EXCLUDES1: ",
+            code,
+            " and ",
+            other,
+            " are never coded together: the Excludes1 note ",
+            _bearer_kind(notes["bearer"], code),
+            ' reads "',
+            notes["text"],
+            '"',
+            also,
+            ". This applies unless the conditions are unrelated (ICD-10-CM guideline I.A.12.a).",
+        )
+        suggestion = cat(
+            "Keep the code the record supports on this claim (",
+            code,
+            " on row ",
+            found.rows,
+            ", ",
+            other,
+            " on row ",
+            other_rows,
+            "), or document that the two conditions are unrelated.",
+        )
+        return found.findings(
+            code=code,
+            related_code=other,
+            message=message,
+            suggestion=suggestion,
+            source=table.source,
+            related_line=related_line,
+        )
+
+
+RULES = [DX001, DX002, DX003, DX004, DX005, DX006]
