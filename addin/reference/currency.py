@@ -338,6 +338,7 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
     days, known = _days_of(findings["dos"])
     note_ids = np.zeros(len(findings), dtype=np.int64)  # 0 = no note
     notes: list[tuple[str, str]] = [("", "")]
+    note_number: dict[tuple[str, str], int] = {}
     for name in sorted({t for t in table if isinstance(t, str)}):
         table_setting = setting if name in (schema.PTP, schema.MUE) else schema.ALL_SETTINGS
         version_set = reference.version_set(name, table_setting)
@@ -349,8 +350,11 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
         for k, day in enumerate(unique):
             answer = assess(version_set, name, table_setting, _EPOCH + dt.timedelta(days=int(day)))
             if answer.suffix:
-                ids[k] = len(notes)
-                notes.append((answer.suffix, answer.version_period))
+                note = (answer.suffix, answer.version_period)
+                if note not in note_number:  # many days share one note
+                    note_number[note] = len(notes)
+                    notes.append(note)
+                ids[k] = note_number[note]
         note_ids[np.flatnonzero(mask)] = ids[inverse.ravel()]
     flagged = note_ids != 0
     if not flagged.any():
@@ -371,11 +375,10 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
     if ptp_stale.any():
         message = pa.array(findings["message"], from_pandas=True)
         message = pc.fill_null(message.cast(pa.large_string()), "")
-        for number in np.unique(note_ids[ptp_stale]):
-            where = pa.array(ptp_stale & (note_ids == number))
-            replaced = pc.replace_substring(
-                message, "still active", f"not deleted in the {notes[int(number)][1]} table"
-            )
+        periods = np.array([period for _, period in notes], dtype=object)[note_ids]
+        for period in sorted(set(periods[ptp_stale])):  # one pass per stale table period
+            where = pa.array(ptp_stale & (periods == period))
+            replaced = pc.replace_substring(message, "still active", f"not deleted in the {period} table")
             message = pc.if_else(where, replaced, message)
         findings["message"] = _text_series(message)
     return findings
