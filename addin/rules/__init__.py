@@ -4,8 +4,8 @@
 >>> [r.rule_id for r in all_rules()][:3]
 ['INP001', 'INP002', 'INP003']
 
-Families: ``ptp``, ``mue``, ``aoc``, ``modifier``, ``code``, ``diagnosis``, ``duplicate``,
-``input``. Each rule's docstring is its user documentation (``cpt-addin rules``).
+Families: ``ptp``, ``mue``, ``aoc``, ``modifier``, ``code``, ``diagnosis``, ``demographic``,
+``duplicate``, ``input``. Each rule's docstring is its user documentation (``cpt-addin rules``).
 """
 
 from addin.rules.base import FAMILIES, Rule, raw_findings

@@ -38,7 +38,17 @@ import pandas as pd
 if TYPE_CHECKING:  # pragma: no cover
     from addin.rules.context import RuleContext
 
-FAMILIES = ("ptp", "mue", "aoc", "modifier", "code", "diagnosis", "duplicate", "input")
+FAMILIES = (
+    "ptp",
+    "mue",
+    "aoc",
+    "modifier",
+    "code",
+    "diagnosis",
+    "demographic",
+    "duplicate",
+    "input",
+)
 
 #: Columns a rule's ``check`` returns (see :func:`raw_findings`).
 RAW_COLUMNS = [

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from addin.rules import aoc, code, diagnosis, duplicate, input, modifier, mue, ptp
+from addin.rules import aoc, code, demographic, diagnosis, duplicate, input, modifier, mue, ptp
 from addin.rules.base import Rule
 
-_MODULES = (input, code, ptp, mue, aoc, modifier, diagnosis, duplicate)
+_MODULES = (input, code, ptp, mue, aoc, modifier, diagnosis, demographic, duplicate)
 
 
 def all_rules() -> list[Rule]:
