@@ -460,7 +460,7 @@ def demographic_columns(columns: dict[str, tuple[pd.Series, str]], n: int) -> di
     An unreadable cell is not a rejected row: the line is checked, its date of birth, age or
     sex is left unknown, and ``demographic_problem`` says why (``Header "value" problem``).
     """
-    dob = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    dob = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     age = np.full(n, np.nan)
     sex = np.full(n, "", dtype=object)
     problems: list[np.ndarray] = []
