@@ -340,3 +340,34 @@ def test_ages_at_counts_whole_years():
     dos = np.array(["2026-02-28", "2026-03-01", "2026-01-05", "2026-01-05"], dtype="datetime64[ns]")
     ages = demographic_rules.ages_at(dob, dos)
     assert ages[:3].tolist() == [25.0, 26.0, 0.0] and np.isnan(ages[3])
+
+
+# -- the sample claims' demographic block ------------------------------------------------
+
+SAMPLE_RULES = {
+    "outside MCE ages 9-64": "DEM001",
+    "newborn diagnosis, MCE age 0 only": "DEM001",
+    "pediatric diagnosis, MCE ages 0-17": "DEM001",
+    "adult diagnosis, MCE ages 15-124": "DEM001",
+    "no longer an MCE edit in FY2026": "DEM003",
+    "unusable demographics": "DEM004",
+}
+
+
+def test_sample_claims_demographic_block(tables):
+    from pathlib import Path
+
+    from addin.reference import ReferenceData
+
+    project = Path(__file__).resolve().parents[1]
+    reference = ReferenceData(store=project / "no-store-here", data_dir=project / "data")
+    result = check(project / "data" / "sample_claims.xlsx", reference=reference)
+    found = result.findings[result.findings["rule"] == "demographic"]
+    by_row = found.groupby("row")["rule_id"].agg(set)
+    lines = result.claims.lines
+    demographic_rows = lines[lines["dob"].notna() | (lines["demographic_problem"] != "")]
+    assert len(demographic_rows) >= 10
+    for row, scenario in zip(lines["row"], lines["Scenario"].astype(str), strict=True):
+        got = by_row.get(row, set())
+        expected = {rule for phrase, rule in SAMPLE_RULES.items() if phrase in scenario}
+        assert got == expected, (row, scenario, got)

@@ -383,9 +383,7 @@ def _ignored_positions(texts: list[str], ignore: Sequence[str] | None) -> list[i
         exact = [j for j, t in enumerate(texts) if t == wanted.strip()]
         hits = exact or [j for j, t in enumerate(texts) if _matches_requested(t, wanted)]
         if not hits:
-            raise MappingError(
-                f'--ignore-column "{wanted}": no column "{wanted}" in the header row'
-            )
+            raise MappingError(f'--ignore-column "{wanted}": no column "{wanted}" in the header row')
         out.extend(j for j in hits if j not in out)
     return sorted(out)
 
