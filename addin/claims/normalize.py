@@ -399,6 +399,8 @@ _SEX_VALUES = {
     "0": "U",
     "X": "U",
 }
+#: The categories of the ``sex`` column (``""`` = not given, ``U`` = unknown: never judged).
+SEX_CODES = ["", "M", "F", "U"]
 #: Columns :func:`demographic_columns` adds to the claim lines.
 DEMOGRAPHIC_COLUMNS = ("dob", "age", "sex", "demographic_problem")
 
@@ -462,7 +464,7 @@ def demographic_columns(columns: dict[str, tuple[pd.Series, str]], n: int) -> di
     """
     dob = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     age = np.full(n, np.nan)
-    sex = np.full(n, "", dtype=object)
+    sex_codes = np.zeros(n, dtype=np.int8)
     problems: list[np.ndarray] = []
     if "dob" in columns:
         column, label = columns["dob"]
@@ -481,23 +483,38 @@ def demographic_columns(columns: dict[str, tuple[pd.Series, str]], n: int) -> di
         column, label = columns["sex"]
         coded = Coded.of(column)
         parsed = [sex_value(u) for u in coded.uniques]
-        sex = _object_array([p[0] for p in parsed])[coded.codes]
+        lookup = np.array([SEX_CODES.index(p[0]) for p in parsed], dtype=np.int8)
+        sex_codes = lookup[coded.codes]
         problems.append(
             _problem_text(column, _object_array([p[1] for p in parsed])[coded.codes], label)
         )
-    problem = np.full(n, "", dtype=object)
+    problems = [texts for texts in problems if (texts != "").any()]
+    problem: np.ndarray | None = None
     for texts in problems:
-        problem = np.where(
-            (problem != "") & (texts != ""),
-            problem + "; " + texts,
-            np.where(texts != "", texts, problem),
+        problem = (
+            texts
+            if problem is None
+            else np.where(
+                (problem != "") & (texts != ""),
+                problem + "; " + texts,
+                np.where(texts != "", texts, problem),
+            )
         )
     return {
         "dob": dob,
         "age": age,
-        "sex": pd.Categorical(sex, categories=["", "M", "F", "U"]),
-        "demographic_problem": pd.Series(problem, dtype=object).astype(str),
+        "sex": pd.Categorical.from_codes(sex_codes, categories=pd.Index(SEX_CODES, dtype="str")),
+        "demographic_problem": _text_categorical(problem, n),
     }
+
+
+def _text_categorical(values: np.ndarray | None, n: int) -> pd.Categorical:
+    """Mostly-empty text as a categorical (None: all empty, no per-row string objects)."""
+    if values is None or not (values != "").any():
+        return pd.Categorical.from_codes(
+            np.zeros(n, dtype=np.int8), categories=pd.Index([""], dtype="str")
+        )
+    return pd.Categorical(values.astype(str))
 
 
 def prepared_demographics(frame: pd.DataFrame) -> dict[str, object]:
@@ -509,14 +526,27 @@ def prepared_demographics(frame: pd.DataFrame) -> dict[str, object]:
         if name not in frame:
             out[name] = empty[name]
         elif name == "dob":
-            out[name] = (
-                pd.to_datetime(frame[name], errors="coerce").astype("datetime64[ns]").to_numpy()
-            )
+            column = frame[name]
+            if column.dtype != "datetime64[ns]":
+                column = pd.to_datetime(column, errors="coerce").astype("datetime64[ns]")
+            out[name] = column.to_numpy()
         elif name == "age":
-            out[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            column = frame[name]
+            if column.dtype.kind != "f":
+                column = pd.to_numeric(column, errors="coerce")
+            out[name] = column.to_numpy(dtype=float)
+        elif (
+            name == "sex"
+            and isinstance(frame[name].dtype, pd.CategoricalDtype)
+            and set(frame[name].cat.categories) <= {"", "M", "F", "U"}
+        ):
+            out[name] = frame[name].reset_index(drop=True)
         elif name == "sex":  # lines built by hand may carry "Male", "2" ...: read them again
             coded = Coded.of(frame[name].astype(object)).map(lambda v: sex_value(v)[0])
-            out[name] = pd.Categorical(coded.values(), categories=["", "M", "F", "U"])
+            out[name] = pd.Categorical(coded.values(), categories=SEX_CODES)
+        elif isinstance(frame[name].dtype, pd.CategoricalDtype):
+            out[name] = frame[name].reset_index(drop=True)
         else:
-            out[name] = frame[name].astype(object).fillna("").astype(str).reset_index(drop=True)
+            text = frame[name].astype(object).fillna("").astype(str).to_numpy()
+            out[name] = _text_categorical(text, n)
     return out

