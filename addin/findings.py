@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -35,7 +35,7 @@ def empty_findings() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in FINDING_COLUMNS})
 
 
-@dataclass
+@dataclass(init=False)
 class CheckResult:
     """Everything a batch check produced.
 
@@ -43,18 +43,45 @@ class CheckResult:
     - ``claims``: the :class:`addin.claims.ClaimsInput` that was checked (lines, rejected,
       raw input, meta with file name, sha256, row counts).
     - ``line_status``: one row per input row (``row``, ``worst_severity``, ``finding_count``,
-      ``messages``) for the report's Claims sheet.
+      ``messages``) for the report's Claims sheet — built on first use (only the workbook
+      needs it), unless given.
     - ``versions``: the table versions that answered (list of TableVersion).
     - ``setting``, ``elapsed_seconds``, ``options``.
     """
 
     findings: pd.DataFrame
     claims: Any
-    line_status: pd.DataFrame
-    versions: list = field(default_factory=list)
-    setting: str = "practitioner"
-    elapsed_seconds: float = 0.0
-    options: dict = field(default_factory=dict)
+    versions: list
+    setting: str
+    elapsed_seconds: float
+    options: dict
+
+    def __init__(
+        self,
+        findings: pd.DataFrame,
+        claims: Any,
+        line_status: pd.DataFrame | None = None,
+        versions: list | None = None,
+        setting: str = "practitioner",
+        elapsed_seconds: float = 0.0,
+        options: dict | None = None,
+    ) -> None:
+        self.findings = findings
+        self.claims = claims
+        self._line_status = line_status
+        self.versions = list(versions or [])
+        self.setting = setting
+        self.elapsed_seconds = elapsed_seconds
+        self.options = dict(options or {})
+
+    @property
+    def line_status(self) -> pd.DataFrame:
+        """One row per input row: worst severity, finding count and messages (built once)."""
+        if self._line_status is None:
+            from addin.checker.status import line_status
+
+            self._line_status = line_status(self.findings, self.claims)
+        return self._line_status
 
     @property
     def counts(self) -> dict[str, Any]:

@@ -143,11 +143,11 @@ def test_full_disk_while_writing_findings(tmp_path, claims, capsys, monkeypatch)
     target = tmp_path / "f.csv"
     target.write_text("previous", encoding="utf-8")
 
-    def half_then_full(table, path, raw=False):
-        Path(path).write_text("claim_id,row\n", encoding="utf-8")
+    def half_then_full(sink, findings):
+        sink._handle.write(b"claim_id,row\n")
         _disk_full()
 
-    monkeypatch.setattr(writers, "_write_csv", half_then_full)
+    monkeypatch.setattr(writers.FindingsSink, "write", half_then_full)
     code, err = run(["check", str(claims), "--findings", str(target)], capsys)
     assert code == 2
     assert str(target) in err and "disk is full" in err

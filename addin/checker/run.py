@@ -25,6 +25,7 @@ from addin.findings import FINDING_COLUMNS, SEVERITY_RANK, CheckResult
 from addin.reference import schema
 from addin.rules import Rule, RuleConfig, RuleContext, all_rules, load_config
 from addin.rules.context import prepare_lines
+from addin.rules.diagnosis import NORMALISED_FORMS_KEY, combine_normalised_forms, normalised_forms
 
 #: Inputs with more lines than this are checked in partitions of patients.
 CHUNK_LINES = 2_000_000
@@ -101,16 +102,13 @@ def check(
         )
     finally:
         reporter("done", 1, 1)
-    from addin.checker.status import line_status
     from addin.reference.currency import annotate_check
 
     versions = versions_used(reference, setting_name, claims.lines)
     findings = annotate_check(findings, claims.lines, reference, setting_name, versions, rule_config.stale)
-    status = line_status(findings, claims)
     return CheckResult(
         findings=findings,
         claims=claims,
-        line_status=status,
         versions=versions,
         setting=setting_name,
         elapsed_seconds=time.perf_counter() - started,
@@ -151,6 +149,9 @@ def run_rules(
     progress = progress or (lambda stage, done, total: None)
     prepared = prepare_lines(lines)
     parts = _partitions(prepared, chunk_lines)
+    meta = dict(meta or {})
+    if len(parts) > 1:
+        meta[NORMALISED_FORMS_KEY] = _file_wide_forms(parts, reference, setting)
     total = len(parts) * len(rules)
     frames: list[pd.DataFrame] = []
     notes: list[str] = []
@@ -160,7 +161,7 @@ def run_rules(
             lines=part,
             reference=reference,
             setting=setting,
-            meta=dict(meta or {}),
+            meta=dict(meta),
         )
         if number == 0 and rejected is not None:
             context.rejected = rejected.reset_index(drop=True)
@@ -179,6 +180,13 @@ def run_rules(
     # what the input's missing columns kept from being checked (reader notes say it too)
     findings = add_caveats(findings, (meta or {}).get("column_mapping"))
     return _sort(findings), notes
+
+
+def _file_wide_forms(parts: list[pd.DataFrame], reference: Any, setting: str) -> pd.DataFrame:
+    """DX004's file-wide view when the input is checked in parts (see diagnosis.py)."""
+    return combine_normalised_forms(
+        [normalised_forms(RuleContext(lines=part, reference=reference, setting=setting)) for part in parts]
+    )
 
 
 def _partitions(prepared: pd.DataFrame, chunk_lines: int) -> list[pd.DataFrame]:

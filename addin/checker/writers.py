@@ -1,4 +1,9 @@
-"""Findings files: CSV or JSON, written atomically and never over the input file.
+"""Findings files: CSV, JSON, JSON Lines or Parquet, written atomically, never over the input.
+
+``.jsonl`` holds one JSON object per finding per line (what log tools and ``jq -c`` read);
+``.parquet`` keeps the types (``row``/``related_row`` int64, ``dos`` a date) for analysts'
+lakes and DataFrames. :class:`FindingsSink` writes any of them batch by batch, so a streamed
+check never holds every finding at once; :func:`write_findings` is one batch.
 
 The CSV is made to be opened in Excel, so text cells that a spreadsheet would run as a
 formula are neutralised as OWASP's "CSV Injection" advice says: a text value that begins
@@ -18,10 +23,9 @@ import pandas as pd
 from addin.findings import FINDING_COLUMNS
 from addin.outputs import atomic_write, check_output
 
-FORMATS = (".csv", ".json")
+FORMATS = (".csv", ".json", ".jsonl", ".parquet")
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_TRIGGER_PATTERN = "^[=+\\-@\t\r]"
 _NUMERIC_COLUMNS = ("row", "related_row")
 
 
@@ -42,7 +46,8 @@ def write_findings(
     input_path: str | Path | None = None,
     raw_csv: bool = False,
 ) -> Path:
-    """Write the findings to ``path`` (``.csv`` or ``.json``) atomically; returns the path.
+    """Write the findings to ``path`` (``.csv``, ``.json``, ``.jsonl`` or ``.parquet``)
+    atomically; returns the path.
 
     ``raw_csv``: write CSV text cells as they are (by default a cell that would start a
     formula in Excel gets a leading ``'``; see the module docs).
@@ -52,13 +57,188 @@ def write_findings(
             through a link), a folder, a device, or cannot be written (full disk ...).
     """
     path = check_output(path, inputs=[input_path], suffixes=FORMATS, what="findings file")
-    table = findings_for_output(findings)
-    with atomic_write(path) as temp:
-        if path.suffix.lower() == ".csv":
-            _write_csv(table, temp, raw=raw_csv)
-        else:
+    if path.suffix.lower() == ".json":
+        table = findings_for_output(findings)
+        with atomic_write(path) as temp:
             _write_json(table, temp)
+        return path
+    with FindingsSink(path, raw_csv=raw_csv, checked=True) as sink:
+        sink.write(findings)
     return path
+
+
+class FindingsSink:
+    """Write findings batch by batch to one ``.csv``, ``.jsonl`` or ``.parquet`` file.
+
+    Used as a context manager: the file appears (atomically) only when the block ends
+    without an error; the batches are written in the order given. ``.json`` (one array)
+    is not streamable: use ``.jsonl``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        raw_csv: bool = False,
+        input_path: str | Path | None = None,
+        checked: bool = False,
+    ) -> None:
+        suffixes = (".csv", ".jsonl", ".parquet")
+        self.path = Path(path) if checked else check_output(
+            path, inputs=[input_path], suffixes=suffixes, what="findings file"
+        )
+        self.kind = self.path.suffix.lower()
+        if self.kind not in suffixes:
+            raise ValueError(f"{self.path.name}: findings are streamed as .csv, .jsonl or .parquet")
+        self.raw_csv = raw_csv
+        self.count = 0
+        self._atomic = None
+        self._handle = None
+        self._writer = None
+
+    def __enter__(self) -> FindingsSink:
+        self._atomic = atomic_write(self.path)
+        temp = self._atomic.__enter__()
+        if self.kind == ".parquet":
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(str(temp), _arrow_schema(), compression="zstd")
+        else:
+            self._handle = temp.open("wb")
+            if self.kind == ".csv":
+                import pyarrow.csv as pacsv
+
+                self._writer = pacsv.CSVWriter(
+                    self._handle,
+                    _arrow_schema(dates_as_text=True),
+                    write_options=pacsv.WriteOptions(quoting_style="needed"),
+                )
+        return self
+
+    def write(self, findings: pd.DataFrame) -> None:
+        """Append one batch of findings (:data:`FINDING_COLUMNS`)."""
+        if not len(findings) and self.count:
+            return
+        self.count += len(findings)
+        if self.kind == ".parquet":
+            self._writer.write_table(_arrow_table(findings, dates_as_text=False))
+        elif self.kind == ".csv":
+            table = _arrow_table(findings, dates_as_text=True)
+            self._writer.write_table(table if self.raw_csv else neutralise_formulas(table))
+        else:
+            _write_jsonl(findings, self._handle)
+
+    def __exit__(self, kind, value, traceback) -> bool:
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if self._handle is not None:
+                self._handle.close()
+        finally:
+            self._atomic.__exit__(kind, value, traceback)
+        return False
+
+
+def _arrow_schema(*, dates_as_text: bool = False):
+    import pyarrow as pa
+
+    fields = []
+    for name in FINDING_COLUMNS:
+        if name in _NUMERIC_COLUMNS:
+            fields.append(pa.field(name, pa.int64()))
+        elif name == "dos" and not dates_as_text:
+            fields.append(pa.field(name, pa.date32()))
+        else:
+            fields.append(pa.field(name, pa.large_string()))
+    return pa.schema(fields)
+
+
+def _arrow_table(findings: pd.DataFrame, *, dates_as_text: bool):
+    """The findings as a pyarrow Table of :func:`_arrow_schema` (text never null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = _arrow_schema(dates_as_text=dates_as_text)
+    arrays = []
+    n = len(findings)
+    for field in schema:
+        name = field.name
+        if name not in findings.columns:
+            column = pd.Series([0 if name in _NUMERIC_COLUMNS else ""] * n)
+        else:
+            column = findings[name]
+        if name in _NUMERIC_COLUMNS:
+            values = pd.to_numeric(column, errors="coerce").fillna(0).astype("int64").to_numpy()
+            arrays.append(pa.array(values, pa.int64()))
+        elif name == "dos":
+            days = pd.to_datetime(column, errors="coerce").to_numpy(dtype="datetime64[D]")
+            dates = pa.array(days, pa.date32())
+            if dates_as_text:
+                text = pc.strftime(dates.cast(pa.timestamp("s")), format="%Y-%m-%d")
+                arrays.append(pc.fill_null(text, "").cast(pa.large_string()))
+            else:
+                arrays.append(dates)
+        else:
+            arrays.append(_text_array(column))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _text_array(column: pd.Series):
+    """A text column as a non-null ``large_string`` Arrow array (categories decoded once)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = pa.array(column.cat.categories.astype(str).tolist(), pa.large_string())
+        codes = column.cat.codes.to_numpy()
+        taken = categories.take(pa.array(codes, mask=codes < 0)) if len(categories) else pa.nulls(len(codes), pa.large_string())
+        return pc.fill_null(taken, "")
+    array = pa.array(column, from_pandas=True)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = pa.array(column.astype(object).where(column.notna(), "").astype(str), pa.large_string())
+    return pc.fill_null(array.cast(pa.large_string()), "")
+
+
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_OTHER_CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\n\r\t"]
+
+
+def _json_text(column):
+    """A string Arrow array escaped as the inside of JSON strings (RFC 8259), vectorised."""
+    import pyarrow.compute as pc
+
+    if not pc.any(pc.match_substring_regex(column, '[\\\\"\\x00-\\x1f]')).as_py():
+        return column  # nearly every column: nothing to escape
+    for char, escaped in _JSON_ESCAPES:
+        column = pc.replace_substring(column, char, escaped)
+    if pc.any(pc.match_substring_regex(column, "[\\x00-\\x1f]")).as_py():
+        for char in _OTHER_CONTROLS:
+            column = pc.replace_substring(column, char, f"\\u{ord(char):04x}")
+    return column
+
+
+def _write_jsonl(findings: pd.DataFrame, handle) -> None:
+    """One JSON object per finding per line, built column-wise with pyarrow (no per-row Python)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(findings):
+        return
+    table = _arrow_table(findings, dates_as_text=True)
+    text = pa.large_string()
+    parts = []
+    for number, name in enumerate(table.column_names):
+        column = table.column(name).combine_chunks()
+        opening = ("{" if number == 0 else ",") + json.dumps(name) + ":"
+        if name in _NUMERIC_COLUMNS:
+            parts += [pa.scalar(opening, text), column.cast(text)]
+        else:
+            parts += [pa.scalar(opening + '"', text), _json_text(column.cast(text)), pa.scalar('"', text)]
+    parts.append(pa.scalar("}\n", text))
+    lines = pc.binary_join_element_wise(*parts, pa.scalar("", text))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    handle.write(memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
 
 
 def neutralise_formulas(table):
@@ -80,32 +260,6 @@ def neutralise_formulas(table):
                 column = pc.if_else(hit, quoted, column)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=table.schema)
-
-
-def _neutralise_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """The pandas form of :func:`neutralise_formulas` (used without pyarrow)."""
-    out = table.copy()
-    for column in out.columns:
-        if column in _NUMERIC_COLUMNS:
-            continue
-        values = out[column]
-        text = values.where(values.isna(), values.astype(str))
-        hit = text.str.match(_TRIGGER_PATTERN, na=False)
-        out[column] = text.where(~hit, "'" + text)
-    return out
-
-
-def _write_csv(table: pd.DataFrame, path: Path, raw: bool = False) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.csv as pacsv
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
-        (table if raw else _neutralise_frame(table)).to_csv(path, index=False, encoding="utf-8")
-        return
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    if not raw:
-        arrow = neutralise_formulas(arrow)
-    pacsv.write_csv(arrow, str(path), write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 
 def _write_json(table: pd.DataFrame, path: Path) -> None:

@@ -38,6 +38,7 @@ from addin.errors import InputFileError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 Source = str | Path | pd.DataFrame | Sequence[Sequence[object]]
 
@@ -107,14 +108,25 @@ def _read_path(
 ) -> tuple[str | None, RawTable]:
     where = str(path)
     suffix = path.suffix.lower()
-    if suffix not in WORKBOOK_SUFFIXES + TEXT_SUFFIXES:
+    if suffix not in WORKBOOK_SUFFIXES + TEXT_SUFFIXES + PARQUET_SUFFIXES:
         raise InputFileError(
             where,
-            f'unknown file type "{path.suffix or "(none)"}"; use .xlsx, .xlsm, .csv, .tsv or .txt',
+            f'unknown file type "{path.suffix or "(none)"}"; '
+            "use .xlsx, .xlsm, .csv, .tsv, .txt or .parquet",
         )
     if not path.is_file():
         raise InputFileError(where, "file not found" if not path.exists() else "not a file")
     try:
+        if suffix in PARQUET_SUFFIXES:
+            from addin.claims.parquetfile import ParquetReadError, read_parquet_table
+
+            try:
+                table = read_parquet_table(path)
+            except ParquetReadError as exc:
+                raise InputFileError(where, str(exc)) from None
+            if sheet is not None:
+                table.notes.append("sheet ignored: a Parquet file has no sheets")
+            return _file_sha256(path), table
         if suffix in TEXT_SUFFIXES:
             data = path.read_bytes()
             sha256 = hashlib.sha256(data).hexdigest()

@@ -47,7 +47,7 @@ def register(subparsers) -> None:
         "diagnoses, duplicates). Exit 0: no errors; 1: errors found; 2: could not check.",
     )
     parser.add_argument("input", help="claims file (.xlsx, .xlsm, .csv, .tsv, .txt)")
-    parser.add_argument("--findings", metavar="FILE", help="write findings to FILE (.csv or .json)")
+    parser.add_argument("--findings", metavar="FILE", help="write findings to FILE (.csv, .json, .jsonl or .parquet)")
     parser.add_argument("-o", "--output", metavar="AUDIT.xlsx", help="write the audit workbook")
     parser.add_argument(
         "--raw-csv",
@@ -151,11 +151,12 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _check_outputs(args: argparse.Namespace, input_path: Path) -> None:
     """Refuse output paths that cannot or must not be written (exit 2), before the check runs."""
+    from addin.checker.writers import FORMATS as FINDINGS_FORMATS
     from addin.outputs import check_output
 
     if args.findings:
         check_output(args.findings, inputs=[input_path], others=[args.output],
-                     suffixes=(".csv", ".json"), what="findings file")
+                     suffixes=FINDINGS_FORMATS, what="findings file")
     if args.output:
         check_output(args.output, inputs=[input_path], suffixes=(".xlsx",), what="audit workbook")
 

@@ -274,6 +274,8 @@ def annotate_check(
     policy = policy or getattr(reference, "stale_policy", WARN)
     days, known = _days_of(lines["dos"]) if len(lines) else (np.zeros(0, np.int64), np.zeros(0, bool))
     days = days[known]
+    # a streamed check passes one row per day of service with its line count
+    weights = lines["count"].to_numpy()[known] if "count" in lines else None
     problems: list[str] = []
     by_key = {(v.table, v.setting, v.vintage): v for v in versions}
     for table, table_setting in _table_keys(setting):
@@ -287,7 +289,9 @@ def annotate_check(
                 described.period = span[2]
         if not len(days):
             continue
-        unique, counts = np.unique(days, return_counts=True)
+        unique, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
+        if weights is not None:
+            counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique)).astype(np.int64)
         index, status = assess_days(version_set, unique)
         for number in np.unique(index[status > 0]):
             version = version_set.versions[int(number)]
@@ -314,50 +318,64 @@ def annotate_check(
 
 
 def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.DataFrame:
-    """Append the short currency note to each finding's ``source`` (see :func:`annotate_check`)."""
+    """Append the short currency note to each finding's ``source`` (see :func:`annotate_check`).
+
+    Works on the distinct sources and dates (a few dozen), never string by string over the
+    findings, except for the PTP messages that must name the stale table's period.
+    """
     if not len(findings):
         return findings
-    source = findings["source"].astype(str)
-    table = findings["rule"].astype(str).map(FAMILY_TABLES)
-    table = table.where(table.notna(), np.where(source.str.contains("RVU", regex=False), schema.RVU, None))
-    table = table.where(table.notna(), np.where(source.str.contains("HCPCS Level II", regex=False), schema.HCPCS, None))
+    source_ids, source_uniques = pd.factorize(findings["source"].astype(object).fillna(""))
+    source_uniques = pd.Index(source_uniques.astype(str), dtype=object)
+    table = findings["rule"].astype(object).map(FAMILY_TABLES).to_numpy(dtype=object)
+    by_text = np.where(
+        source_uniques.str.contains("RVU", regex=False),
+        schema.RVU,
+        np.where(source_uniques.str.contains("HCPCS Level II", regex=False), schema.HCPCS, None),
+    )
+    if len(source_uniques):
+        table = np.where(pd.isna(table), by_text[source_ids], table)
     days, known = _days_of(findings["dos"])
-    notes = np.full(len(findings), "", dtype=object)
-    periods_of = np.full(len(findings), "", dtype=object)
-    table_values = table.to_numpy(dtype=object)
-    for name in {t for t in table_values if isinstance(t, str)}:
+    note_ids = np.zeros(len(findings), dtype=np.int64)  # 0 = no note
+    notes: list[tuple[str, str]] = [("", "")]
+    for name in sorted({t for t in table if isinstance(t, str)}):
         table_setting = setting if name in (schema.PTP, schema.MUE) else schema.ALL_SETTINGS
         version_set = reference.version_set(name, table_setting)
-        mask = (table_values == name) & known
+        mask = (table == name) & known
         if not version_set or not mask.any():
             continue
         unique, inverse = np.unique(days[mask], return_inverse=True)
-        words = np.array(
-            [
-                (c.suffix, c.version_period)
-                for c in (
-                    assess(version_set, name, table_setting, _EPOCH + dt.timedelta(days=int(d)))
-                    for d in unique
-                )
-            ],
-            dtype=object,
-        ).reshape(-1, 2)
-        notes[mask] = words[inverse.ravel(), 0]
-        periods_of[mask] = words[inverse.ravel(), 1]
-    flagged = notes != ""
+        ids = np.zeros(len(unique), dtype=np.int64)
+        for k, day in enumerate(unique):
+            answer = assess(version_set, name, table_setting, _EPOCH + dt.timedelta(days=int(day)))
+            if answer.suffix:
+                ids[k] = len(notes)
+                notes.append((answer.suffix, answer.version_period))
+        note_ids[np.flatnonzero(mask)] = ids[inverse.ravel()]
+    flagged = note_ids != 0
     if not flagged.any():
         return findings
     findings = findings.copy()
-    new_source = source.to_numpy(dtype=object).copy()
-    new_source[flagged] = [f"{s} {n}".strip() for s, n in zip(new_source[flagged], notes[flagged], strict=True)]
-    findings["source"] = new_source
-    ptp_stale = flagged & (table_values == schema.PTP)
+    pair_ids, pairs = pd.factorize(source_ids.astype(np.int64) * len(notes) + note_ids)
+    texts = np.array(
+        [
+            f"{source_uniques[p // len(notes)]} {notes[p % len(notes)][0]}".strip()
+            if p % len(notes)
+            else source_uniques[p // len(notes)]
+            for p in pairs
+        ],
+        dtype=object,
+    )
+    findings["source"] = texts[pair_ids]
+    ptp_stale = flagged & (table == schema.PTP)
     if ptp_stale.any():
-        messages = findings["message"].astype(str).to_numpy(dtype=object).copy()
-        messages[ptp_stale] = [
-            m.replace("still active", f"not deleted in the {p} table")
-            for m, p in zip(messages[ptp_stale], periods_of[ptp_stale], strict=True)
-        ]
+        messages = findings["message"].astype(object).to_numpy(dtype=object).copy()
+        for number in np.unique(note_ids[ptp_stale]):
+            where = np.flatnonzero(ptp_stale & (note_ids == number))
+            replaced = pd.Series(messages[where], dtype=object).str.replace(
+                "still active", f"not deleted in the {notes[int(number)][1]} table", regex=False
+            )
+            messages[where] = replaced.to_numpy(dtype=object)
         findings["message"] = messages
     return findings
 

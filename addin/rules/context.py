@@ -394,12 +394,16 @@ class RuleContext:
         from addin.reference.schema import ALL_SETTINGS, RVU
 
         status = self.code_status
+        n = len(self.lines)
         columns = [*FEE_COLUMNS, "source"]
         out = pd.DataFrame(
-            {c: status[c].astype(object).to_numpy() if c in status else "" for c in columns}
+            {
+                c: _as_categorical(status[c]) if c in status else pd.Categorical([""] * n)
+                for c in columns
+            }
         )
-        out["fee_modifier"] = ""
-        component = np.full(len(self.lines), "", dtype=object)
+        out["fee_modifier"] = pd.Categorical.from_codes(np.zeros(n, np.int64), categories=[""])
+        component = np.full(n, "", dtype=object)
         for name in reversed(MODIFIER_SLOTS):  # the first slot wins: assign it last
             codes, categories = code_categories(self.lines[name])
             if not len(categories):
@@ -428,7 +432,7 @@ class RuleContext:
         targets = lines[found]
         for column in [*columns, "fee_modifier"]:
             values = answer[column].to_numpy(dtype=object)[row_of_line][found]
-            out.loc[targets, column] = values
+            out[column] = _categorical_put(out[column], targets, values)
         return out
 
     @cached_property
@@ -479,6 +483,28 @@ class RuleContext:
             day = int(days.max()) if len(days) else None
         date = dt.date.today() if day is None else dt.date(1970, 1, 1) + dt.timedelta(days=day)
         return versions.pick(date).label
+
+
+def _as_categorical(column: pd.Series) -> pd.Categorical:
+    """A column as a Categorical (missing values stay missing)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return pd.Categorical(column.astype(object))
+
+
+def _categorical_put(column: pd.Series, targets: np.ndarray, values: np.ndarray) -> pd.Categorical:
+    """``column`` with ``values`` put at the positions ``targets`` (as codes, no text copies)."""
+    current = _as_categorical(column)
+    value_codes, value_uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    categories = pd.Index(current.categories)
+    new = pd.Index(value_uniques).difference(categories)
+    if len(new):
+        categories = categories.append(new)
+        current = current.add_categories(new)
+    codes = current.codes.astype(np.int64).copy()
+    mapped = categories.get_indexer(value_uniques)
+    codes[targets] = np.where(value_codes >= 0, mapped[np.maximum(value_codes, 0)], -1)
+    return pd.Categorical.from_codes(codes, categories=current.categories)
 
 
 def _take_rows(frame: pd.DataFrame, take: np.ndarray) -> pd.DataFrame:

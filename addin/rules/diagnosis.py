@@ -285,24 +285,25 @@ class DX004(Rule):
     severity = "info"
 
     def check(self, context: RuleContext) -> pd.DataFrame:
-        dx = _dx_facts(context)
-        typed_forms = pd.Series(dx.forms, dtype=object)
-        hits, frame = _lines_with(
-            context,
-            dx,
-            _flags(
-                dx,
-                lambda f: (
-                    f["valid"].to_numpy(dtype=bool)
-                    & (f["normalised"].to_numpy(dtype=object) != typed_forms.to_numpy(dtype=object))
-                ),
-            ),
-        )
+        dx, hits, frame = _normalised_hits(context)
         if not hits:
             return no_findings()
-        # one note per distinct typed form: at its first line, counting the others
-        first = ~frame.duplicated(["form"]).to_numpy()
-        others = frame.groupby("form")["line"].transform("nunique").to_numpy() - 1
+        typed_all = dx.forms[frame["form"].to_numpy()]
+        file_wide = context.meta.get(NORMALISED_FORMS_KEY)
+        if file_wide is not None:
+            # the input was checked in parts: the note goes on the form's first line in the
+            # whole file, and counts the lines of every part
+            table = file_wide.set_index("form")
+            first_row = table["first_row"].reindex(typed_all).to_numpy()
+            rows = context.lines["row"].to_numpy()[frame["line"].to_numpy()]
+            at_first = rows == first_row
+            repeated = pd.Series(np.where(at_first, typed_all, None)).duplicated().to_numpy()
+            first = at_first & ~repeated
+            others = table["lines"].reindex(typed_all).to_numpy(dtype=np.int64) - 1
+        else:
+            # one note per distinct typed form: at its first line, counting the others
+            first = ~frame.duplicated(["form"]).to_numpy()
+            others = frame.groupby("form")["line"].transform("nunique").to_numpy() - 1
         keep = np.flatnonzero(first)
         frame = frame.iloc[keep].reset_index(drop=True)
         hits = Hits(context, frame["line"].to_numpy())
@@ -320,6 +321,58 @@ class DX004(Rule):
         )
         suggestion = cat("Nothing to fix; the checker used ", code, ".")
         return _dx_findings(hits, dx, frame, code, message, suggestion)
+
+
+#: ``RuleContext.meta`` key of the file-wide :func:`normalised_forms` (inputs checked in parts).
+NORMALISED_FORMS_KEY = "dx_normalised_forms"
+
+
+def _normalised_hits(context: RuleContext) -> tuple[DxFacts, Hits, pd.DataFrame]:
+    """Lines with a valid diagnosis typed in another form than the code book's (DX004)."""
+    dx = _dx_facts(context)
+    typed_forms = pd.Series(dx.forms, dtype=object)
+    hits, frame = _lines_with(
+        context,
+        dx,
+        _flags(
+            dx,
+            lambda f: (
+                f["valid"].to_numpy(dtype=bool)
+                & (f["normalised"].to_numpy(dtype=object) != typed_forms.to_numpy(dtype=object))
+            ),
+        ),
+    )
+    return dx, hits, frame
+
+
+def normalised_forms(context: RuleContext) -> pd.DataFrame:
+    """DX004's view of one part of an input: per typed form, its first row and its lines.
+
+    Parts of one input are combined with :func:`combine_normalised_forms` and given to every
+    part's check under :data:`NORMALISED_FORMS_KEY`, so the note is the same as for the
+    whole input at once.
+    """
+    dx, hits, frame = _normalised_hits(context)
+    if not hits:
+        return pd.DataFrame({"form": pd.Series(dtype=object), "first_row": np.zeros(0, np.int64),
+                             "lines": np.zeros(0, np.int64)})
+    line = frame["line"].to_numpy()
+    pairs = pd.DataFrame(
+        {"form": dx.forms[frame["form"].to_numpy()], "row": context.lines["row"].to_numpy()[line],
+         "line": line}
+    ).drop_duplicates(["form", "line"])
+    out = pairs.groupby("form", sort=True).agg(first_row=("row", "min"), lines=("line", "size"))
+    return out.reset_index()
+
+
+def combine_normalised_forms(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The file-wide :func:`normalised_forms` from those of its parts (disjoint lines)."""
+    frame = pd.concat(parts, ignore_index=True) if parts else None
+    if frame is None or frame.empty:
+        return pd.DataFrame({"form": pd.Series(dtype=object), "first_row": np.zeros(0, np.int64),
+                             "lines": np.zeros(0, np.int64)})
+    out = frame.groupby("form", sort=True).agg(first_row=("first_row", "min"), lines=("lines", "sum"))
+    return out.reset_index()
 
 
 class DX005(Rule):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from addin.rules.base import Rule, no_findings
-from addin.rules.context import RuleContext
+from addin.rules.context import MODIFIER_SLOTS, RuleContext, code_categories
 from addin.rules.hits import Hits, line_rows
 from addin.rules.text import cat
 from addin.verdicts import X_MODIFIERS
@@ -17,24 +17,34 @@ DISTINCT_MODIFIERS = (*REPEAT_MODIFIERS, "59", *X_MODIFIERS)
 
 
 def _anatomic_signature(context: RuleContext) -> np.ndarray:
-    """Per line, its anatomic modifiers sorted and joined (``""`` when none)."""
+    """Per line, an id of its set of anatomic modifiers (0 when none; equal sets, equal ids).
+
+    Each anatomic modifier is one bit, so a line's set is the OR of its slots' bits: no text
+    is joined. With more distinct anatomic modifiers than bits in an int64, the ids of the
+    sets are factorised from per-slot tuples instead.
+    """
+    n = len(context.lines)
     table = context.modifier_table
     if "anatomic_family" not in table.columns:
-        return np.full(len(context.lines), "", dtype=object)
+        return np.zeros(n, dtype=np.int64)
     family = table["anatomic_family"].fillna("").astype(str)
-    anatomic = set(family.index[family != ""])
-    found = context.modifier_slot_where(lambda mods: mods.isin(anatomic).to_numpy())
-    out = np.full(len(context.lines), "", dtype=object)
-    if found.empty:
-        return out
-    joined = (
-        found.drop_duplicates(["line", "modifier"])
-        .sort_values(["line", "modifier"])
-        .groupby("line")["modifier"]
-        .agg(",".join)
-    )
-    out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
-    return out
+    anatomic = sorted(set(family.index[family != ""]))
+    bit_of = {modifier: k for k, modifier in enumerate(anatomic)}
+    if len(anatomic) > 62:  # pragma: no cover - CMS has ~30 anatomic modifiers
+        matrix = context.modifier_matrix
+        keep = np.isin(matrix, anatomic)
+        sets = [frozenset(row[mask]) for row, mask in zip(matrix, keep, strict=True)]
+        return pd.factorize(pd.Series(sets, dtype=object))[0].astype(np.int64)
+    signature = np.zeros(n, dtype=np.int64)
+    for slot in MODIFIER_SLOTS:
+        codes, categories = code_categories(context.lines[slot])
+        if not len(categories):
+            continue
+        bits = np.array(
+            [(1 << bit_of[m]) if m in bit_of else 0 for m in categories] + [0], dtype=np.int64
+        )
+        signature |= bits[codes]  # code -1 (no modifier) reads the trailing 0
+    return signature
 
 
 class DUP001(Rule):
