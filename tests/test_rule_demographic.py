@@ -463,5 +463,5 @@ def test_rules_command_and_report_about_sheet_document_the_family(capsys):
         "DEM004",
         "DEM005",
     ]
-    assert demographic_docs["documentation"].str.contains("age").all()
+    assert demographic_docs["documentation"].str.contains("What it checks").all()
     assert demographic_docs["documentation"].str.contains("Medicare Code Editor").iloc[:3].all()
