@@ -361,7 +361,7 @@ def _xlsx_lines(path: Path) -> tuple[list[object], list[list[str]], dict[str, in
         kinds["number_code"] += isinstance(code, (int, float))
         lines.append([
             "" if v is None else str(v) for v in row[:3]
-        ] + [_norm_date(date), _norm_code(code)] + ["" if v is None else str(v) for v in row[5:]])
+        ] + [_norm_date(date), _norm_code(code)] + [_norm_date(v) for v in row[5:]])  # DOB: a date
     return [rows[0][0], header], lines, kinds
 
 
@@ -393,7 +393,16 @@ def test_sample_claims_cover_every_rule_family_and_clean_claims() -> None:
     tool = load_tool()
     families = {family for line in tool.LINES for family in line.expect}
     assert families == {
-        "ptp", "mue", "aoc", "modifier", "code", "diagnosis", "global", "duplicate", "input"
+        "ptp",
+        "mue",
+        "aoc",
+        "modifier",
+        "code",
+        "diagnosis",
+        "demographic",  # issue 12
+        "global",  # issue 12
+        "duplicate",
+        "input",
     }
     by_claim: dict[str, set[str]] = {}
     for line in tool.LINES:

@@ -124,6 +124,7 @@ def test_sample_workbook_from_the_command_line(tmp_path):
         "code",
         "diagnosis",
         "global",
+        "demographic",  # issue 12: the sample gained a demographic block
         "duplicate",
         "input",
     }

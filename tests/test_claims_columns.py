@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from addin.claims import read_claims
@@ -234,8 +235,6 @@ def test_typos_of_every_field_are_caught(header, canonical):
     "header",
     [
         "Patient Name",
-        "Patient DOB",
-        "DOB",
         "Charge",
         "Charges",
         "Billed Amount",
@@ -257,7 +256,6 @@ def test_typos_of_every_field_are_caught(header, canonical):
         "Revenue Code",
         "Rate",
         "Data",
-        "Gender",
         "Insurance",
         "Paid",
         "Balance",
@@ -266,6 +264,51 @@ def test_typos_of_every_field_are_caught(header, canonical):
 def test_common_extra_columns_pass(header):
     result = read_claims([["CPT", "DOS", header], ["99213", "2024-05-01", "x"]])
     assert result.lines[header].tolist() == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("DOB", "dob"),
+        ("Birth Date", "dob"),
+        ("Date of Birth", "dob"),
+        ("Patient DOB", "dob"),
+        ("Age", "age"),
+        ("Patient Age", "age"),
+        ("Sex", "sex"),
+        ("Gender", "sex"),
+        ("Patient Sex", "sex"),
+        ("Patient Gender", "sex"),
+    ],
+)
+def test_demographic_headers_feed_dob_age_and_sex(header, canonical):
+    # issue 12: these were carried as extra columns before; now they feed the MCE age/sex edits
+    value = {"dob": "1980-02-03", "age": "44", "sex": "Female"}[canonical]
+    result = read_claims([["CPT", "DOS", header], ["99213", "2024-05-01", value]])
+    assert result.meta["column_mapping"][canonical] == header
+    assert header not in result.lines.columns
+    expected = {"dob": pd.Timestamp("1980-02-03"), "age": 44.0, "sex": "F"}[canonical]
+    assert result.lines[canonical].tolist() == [expected]
+    assert result.lines["demographic_problem"].tolist() == [""]
+
+
+def test_demographic_cells_that_cannot_be_read_keep_the_line():
+    result = read_claims(
+        [
+            ["CPT", "DOS", "DOB", "Age", "Sex"],
+            ["99213", "2024-05-01", "13/45/1990", "x", "Q"],
+            ["99213", "2024-05-01", "", "", "2"],
+            ["99213", "2024-05-01", "1990-01-01", "125", "m"],
+        ]
+    )
+    assert result.meta["rows_rejected"] == 0 and len(result.lines) == 3
+    problems = result.lines["demographic_problem"].tolist()
+    assert problems[0].startswith('DOB "13/45/1990" is not a date; Age "x" is not an age')
+    assert 'Sex "Q" is not a sex' in problems[0]
+    assert problems[1] == ""
+    assert problems[2].startswith('Age "125" is above 124')
+    assert result.lines["sex"].astype(str).tolist() == ["U", "F", "M"]
+    assert result.lines["dob"].isna().tolist() == [True, True, False]
 
 
 def test_near_miss_of_a_field_already_filled_is_a_note():

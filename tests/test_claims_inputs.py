@@ -24,6 +24,9 @@ def test_public_api_shape():
         "units",
         "dx",
         "pos",
+        "dob",  # issue 12: the demographic (MCE age/sex) columns
+        "age",
+        "sex",
     ]
     assert REJECTED_COLUMNS == ["row", "column", "reason", "raw"]
     result = read_claims([["CPT", "DOS"], ["99213", "2026-01-05"]])

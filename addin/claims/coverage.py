@@ -52,13 +52,33 @@ def missing_columns(column_mapping: Mapping[str, object] | None) -> list[str]:
     return [c for c in wanted if c not in column_mapping]
 
 
+#: Demographic caveats: said only when the input has one of (date of birth or age) and sex —
+#: most billing exports carry neither, and the age/sex rules then simply do not apply.
+DEMOGRAPHIC_CAVEATS: dict[str, str] = {
+    "dob": "no date-of-birth or age column: age conflicts (MCE age edits) were not checked",
+    "sex": "no sex column: sex conflicts (MCE sex edits) were not checked",
+}
+
+
+def missing_demographics(column_mapping: Mapping[str, object] | None) -> list[str]:
+    """``dob`` and/or ``sex`` when the input has the other one but not it (``[]`` when it has
+    both or neither: an input without demographics is not an age/sex check)."""
+    if column_mapping is None:
+        return []
+    has_age = "dob" in column_mapping or "age" in column_mapping
+    has_sex = "sex" in column_mapping
+    if has_age == has_sex:
+        return []
+    return ["sex"] if has_age else ["dob"]
+
+
 def missing_column_notes(column_mapping: Mapping[str, object]) -> list[str]:
     """Reader notes for the missing columns that no other note covers."""
     return [
         MISSING_COLUMN_NOTES[c]
         for c in missing_columns(column_mapping)
         if c in MISSING_COLUMN_NOTES
-    ]
+    ] + [DEMOGRAPHIC_CAVEATS[c] for c in missing_demographics(column_mapping)]
 
 
 def add_caveats(
@@ -67,12 +87,20 @@ def add_caveats(
     """``findings`` with ``" Not checked: <caveat>."`` appended to the message of each finding
     whose rule family depends on a column the input lacks (unchanged when none is missing)."""
     missing = missing_columns(column_mapping)
-    if not missing or findings.empty or "rule" not in findings or "message" not in findings:
+    demographics = missing_demographics(column_mapping)
+    if (
+        not (missing or demographics)
+        or findings.empty
+        or "rule" not in findings
+        or "message" not in findings
+    ):
         return findings
     per_family: dict[str, list[str]] = {}
     for column in missing:
         for family, caveat in FINDING_CAVEATS.get(column, {}).items():
             per_family.setdefault(family, []).append(caveat)
+    for column in demographics:
+        per_family.setdefault("demographic", []).append(DEMOGRAPHIC_CAVEATS[column])
     if not per_family:
         return findings
     suffix = {f: " Not checked: " + "; ".join(c) + "." for f, c in per_family.items()}

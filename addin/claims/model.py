@@ -22,6 +22,9 @@ CANONICAL_COLUMNS: list[str] = [
     "units",
     "dx",
     "pos",
+    "dob",
+    "age",
+    "sex",
 ]
 
 #: Canonical columns that may be fed by several input columns (``Mod1..Mod4``, ``DX1..DX12``).
@@ -43,6 +46,10 @@ LINE_COLUMNS: list[str] = [
     "units",
     "dx",
     "pos",
+    "dob",
+    "age",
+    "sex",
+    "demographic_problem",
 ]
 
 #: Columns of :attr:`ClaimsInput.rejected`.
@@ -59,7 +66,11 @@ class ClaimsInput:
             ``dos`` is ``datetime64[ns]`` at midnight; ``units`` is ``int64``; ``claim_id``,
             ``patient_id`` and ``provider_npi`` are pandas ``str``; the low-cardinality code
             columns (``cpt``, ``mod1``..``mod4``, ``modifiers``, ``dx``, ``pos``) are
-            ``category`` dtype with string categories (``""`` when absent). ``cpt`` holds the
+            ``category`` dtype with string categories (``""`` when absent). ``dob`` is
+            ``datetime64[ns]`` (NaT when absent or unreadable), ``age`` ``float64`` whole
+            years (NaN when absent or unreadable), ``sex`` ``M``/``F``/``U``/``""``, and
+            ``demographic_problem`` says why a date of birth, age or sex cell could not be
+            used (``""`` when it could): such a line is still checked. ``cpt`` holds the
             code as typed (normalised) even when its format is invalid: the rules judge it.
         rejected: rows that could not be read: ``row``, ``column`` (the offending header or
             ``""``), ``reason`` (for a person) and ``raw`` (the row's cells joined ``" | "``,

@@ -380,3 +380,173 @@ def _date_from_text(text: str) -> tuple[np.datetime64, str | None, bool]:
         if day is not None:
             return _checked_stamp(pd.Timestamp(day), text)
     return nat, "is not a date", False
+
+
+# -- demographics (date of birth, age, sex: the MCE age and sex edits) -------------------
+
+#: Highest age the CMS Medicare Code Editor accepts.
+MAX_AGE = 124
+_SEX_VALUES = {
+    "M": "M",
+    "MALE": "M",
+    "1": "M",
+    "F": "F",
+    "FEMALE": "F",
+    "2": "F",
+    "U": "U",
+    "UNK": "U",
+    "UNKNOWN": "U",
+    "0": "U",
+    "X": "U",
+}
+#: The categories of the ``sex`` column (``""`` = not given, ``U`` = unknown: never judged).
+SEX_CODES = ["", "M", "F", "U"]
+#: Columns :func:`demographic_columns` adds to the claim lines.
+DEMOGRAPHIC_COLUMNS = ("dob", "age", "sex", "demographic_problem")
+
+
+def sex_value(value: object) -> tuple[str, str | None]:
+    """One sex cell as ``M``/``F``/``U`` (``""`` when empty) and a problem (or None).
+
+    ``M``/``Male``/``1`` and ``F``/``Female``/``2`` (the CMS grouper's numbers) are judged;
+    ``U``/``Unknown``/``0``/``X`` are read as unknown and never judged; anything else is
+    unknown with a problem.
+    """
+    text = cell_text(value).upper()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if not text:
+        return "", None
+    if text in _SEX_VALUES:
+        return _SEX_VALUES[text], None
+    return "U", "is not a sex the checker reads (M, F, Male, Female, 1, 2 or U)"
+
+
+def age_value(value: object) -> tuple[float, str | None]:
+    """One age cell as whole years (NaN when empty or unreadable) and a problem (or None)."""
+    if isinstance(value, (bool, np.bool_)):
+        return math.nan, "is not an age in years"
+    text = cell_text(value)
+    if not text:
+        return math.nan, None
+    try:
+        number = float(text)
+    except ValueError:
+        return math.nan, "is not an age in years"
+    if not math.isfinite(number) or not number.is_integer():
+        return math.nan, "is not a whole number of years"
+    if number < 0:
+        return math.nan, "is negative"
+    if number > MAX_AGE:
+        return math.nan, f"is above {MAX_AGE}, the highest age the Medicare Code Editor accepts"
+    return number, None
+
+
+def _problem_text(column: pd.Series, problems: np.ndarray, label: str) -> np.ndarray:
+    out = np.full(len(problems), "", dtype=object)
+    bad = np.flatnonzero(problems != None)  # noqa: E711 - element-wise on an object array
+    if len(bad):
+        values = column.iloc[bad].tolist()
+        texts = [cell_text(v) for v in values]
+        out[bad] = [
+            f'{label} "{t if len(t) <= 40 else t[:39] + "…"}" {p}'
+            for t, p in zip(texts, problems[bad], strict=True)
+        ]
+    return out
+
+
+def demographic_columns(columns: dict[str, tuple[pd.Series, str]], n: int) -> dict[str, object]:
+    """``dob``, ``age``, ``sex`` and ``demographic_problem`` for ``n`` rows.
+
+    ``columns`` maps the canonical names present in the input to (column, header as typed).
+    An unreadable cell is not a rejected row: the line is checked, its date of birth, age or
+    sex is left unknown, and ``demographic_problem`` says why (``Header "value" problem``).
+    """
+    dob = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    age = np.full(n, np.nan)
+    sex_codes = np.zeros(n, dtype=np.int8)
+    problems: list[np.ndarray] = []
+    if "dob" in columns:
+        column, label = columns["dob"]
+        dates = date_column(column)
+        dob = dates.values
+        problems.append(_problem_text(column, dates.problems, label))
+    if "age" in columns:
+        column, label = columns["age"]
+        coded = Coded.of(column)
+        parsed = [age_value(u) for u in coded.uniques]
+        age = np.array([p[0] for p in parsed], dtype=float)[coded.codes]
+        problems.append(
+            _problem_text(column, _object_array([p[1] for p in parsed])[coded.codes], label)
+        )
+    if "sex" in columns:
+        column, label = columns["sex"]
+        coded = Coded.of(column)
+        parsed = [sex_value(u) for u in coded.uniques]
+        lookup = np.array([SEX_CODES.index(p[0]) for p in parsed], dtype=np.int8)
+        sex_codes = lookup[coded.codes]
+        problems.append(
+            _problem_text(column, _object_array([p[1] for p in parsed])[coded.codes], label)
+        )
+    problems = [texts for texts in problems if (texts != "").any()]
+    problem: np.ndarray | None = None
+    for texts in problems:
+        problem = (
+            texts
+            if problem is None
+            else np.where(
+                (problem != "") & (texts != ""),
+                problem + "; " + texts,
+                np.where(texts != "", texts, problem),
+            )
+        )
+    return {
+        "dob": dob,
+        "age": age,
+        "sex": pd.Categorical.from_codes(sex_codes, categories=pd.Index(SEX_CODES, dtype="str")),
+        "demographic_problem": _text_categorical(problem, n),
+    }
+
+
+def _text_categorical(values: np.ndarray | None, n: int) -> pd.Categorical:
+    """Mostly-empty text as a categorical (None: all empty, no per-row string objects)."""
+    if values is None or not (values != "").any():
+        return pd.Categorical.from_codes(
+            np.zeros(n, dtype=np.int8), categories=pd.Index([""], dtype="str")
+        )
+    return pd.Categorical(values.astype(str))
+
+
+def prepared_demographics(frame: pd.DataFrame) -> dict[str, object]:
+    """The demographic columns of claim lines for the rules (defaults where absent)."""
+    n = len(frame)
+    empty = demographic_columns({}, n)
+    out: dict[str, object] = {}
+    for name in DEMOGRAPHIC_COLUMNS:
+        if name not in frame:
+            out[name] = empty[name]
+        elif name == "dob":
+            column = frame[name]
+            if column.dtype != "datetime64[ns]":
+                column = pd.to_datetime(column, errors="coerce").astype("datetime64[ns]")
+            out[name] = column.to_numpy()
+        elif name == "age":
+            column = frame[name]
+            if column.dtype.kind != "f":
+                column = pd.to_numeric(column, errors="coerce")
+            out[name] = column.to_numpy(dtype=float)
+        elif (
+            name == "sex"
+            and isinstance(frame[name].dtype, pd.CategoricalDtype)
+            and set(frame[name].cat.categories) <= {"", "M", "F", "U"}
+        ):
+            out[name] = frame[name].reset_index(drop=True)
+        elif name == "sex":  # lines built by hand may carry "Male", "2" ...: read them again
+            coded = Coded.of(frame[name].astype(object)).map(lambda v: sex_value(v)[0])
+            out[name] = pd.Categorical(coded.values(), categories=SEX_CODES)
+        elif isinstance(frame[name].dtype, pd.CategoricalDtype):
+            out[name] = frame[name].reset_index(drop=True)
+        else:
+            text = frame[name].astype(object).fillna("").astype(str).to_numpy()
+            out[name] = _text_categorical(text, n)
+    return out

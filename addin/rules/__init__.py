@@ -4,7 +4,7 @@
 >>> [r.rule_id for r in all_rules()][:3]
 ['INP001', 'INP002', 'INP003']
 
-Families: ``ptp``, ``mue``, ``aoc``, ``modifier``, ``code``, ``diagnosis``, ``global``,
+Families: ``ptp``, ``mue``, ``aoc``, ``modifier``, ``code``, ``diagnosis``, ``demographic``, ``global``,
 ``duplicate``, ``input``. Each rule's docstring is its user documentation (``cpt-addin rules``).
 """
 

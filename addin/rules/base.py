@@ -45,6 +45,7 @@ FAMILIES = (
     "modifier",
     "code",
     "diagnosis",
+    "demographic",
     "global",
     "duplicate",
     "input",

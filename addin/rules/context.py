@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from addin.claims.normalize import prepared_demographics
 from addin.codes import Setting
 from addin.verdicts import EM_ONLY_MODIFIERS
 
@@ -81,6 +82,7 @@ def prepare_lines(lines: pd.DataFrame) -> pd.DataFrame:
         if "units" in frame
         else np.ones(n, dtype=np.int64)
     )
+    out.update(prepared_demographics(frame))  # dob, age, sex (the demographic rules)
     prepared = pd.DataFrame(out)
     patient = prepared["patient_id"]
     # no patient id: the claim stands for the patient (a prefix keeps the two apart). Not

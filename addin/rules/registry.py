@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from addin.rules import aoc, code, diagnosis, duplicate, global_surgery, input, modifier, mue, ptp
+from addin.rules import (
+    aoc,
+    code,
+    demographic,
+    diagnosis,
+    duplicate,
+    global_surgery,
+    input,
+    modifier,
+    mue,
+    ptp,
+)
 from addin.rules.base import Rule
 
-_MODULES = (input, code, ptp, mue, aoc, modifier, diagnosis, global_surgery, duplicate)
+_MODULES = (input, code, ptp, mue, aoc, modifier, diagnosis, demographic, global_surgery, duplicate)
 
 
 def all_rules() -> list[Rule]:

@@ -30,7 +30,18 @@ from addin.workbooks.rows import RowWriter
 from addin.workbooks.safe_cells import CellMaker
 
 #: Rule families in the order the Summary lists them (PRODUCT.md "Batch check").
-FAMILIES = ["ptp", "mue", "aoc", "modifier", "code", "diagnosis", "global", "duplicate", "input"]
+FAMILIES = [
+    "ptp",
+    "mue",
+    "aoc",
+    "modifier",
+    "code",
+    "diagnosis",
+    "demographic",
+    "global",
+    "duplicate",
+    "input",
+]
 FAMILY_NAMES = {
     "ptp": "code pairs (PTP)",
     "mue": "units (MUE)",
@@ -38,6 +49,7 @@ FAMILY_NAMES = {
     "modifier": "modifiers",
     "code": "code validity",
     "diagnosis": "diagnoses",
+    "demographic": "age and sex (MCE)",
     "global": "global surgery",
     "duplicate": "duplicate lines",
     "input": "unreadable input",
