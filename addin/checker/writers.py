@@ -231,8 +231,10 @@ def _dates_as_text(table):
     column = table.column(index)
     if not pa.types.is_date(column.type):
         return table
+    if not len(column):
+        return table.set_column(index, pa.field("dos", pa.large_string()), pa.array([], pa.large_string()))
     # formatted once per distinct date (strftime per row is slow), then taken
-    encoded = pc.dictionary_encode(column).combine_chunks()
+    encoded = pc.dictionary_encode(column.combine_chunks() if hasattr(column, "combine_chunks") else column)
     days = pc.strftime(encoded.dictionary.cast(pa.timestamp("s")), format="%Y-%m-%d")
     text = pc.fill_null(days.cast(pa.large_string()).take(encoded.indices), "")
     return table.set_column(index, pa.field("dos", pa.large_string()), text)
