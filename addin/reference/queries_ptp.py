@@ -36,9 +36,12 @@ class PtpQueries:
 
     def _ptp_index(self, version: Version) -> PtpIndex:
         if version.load_arrow is not None:
-            return version.built_from_arrow(
-                "ptp_index", lambda table: PtpIndex.from_arrow(table, version.label)
-            )
+            stored = version.load_ptp_directory
+
+            def build(table) -> PtpIndex:
+                return PtpIndex.from_arrow(table, version.label, stored() if stored else None)
+
+            return version.built_from_arrow("ptp_index", build)
         return version.built(
             "ptp_index", lambda frame: PtpIndex.from_frame(frame, frame["source"].astype(str))
         )
