@@ -299,25 +299,23 @@ class PtpIndex:
         )
 
     def _runs(self, enc_a: np.ndarray, enc_b: np.ndarray) -> tuple[np.ndarray, ...]:
-        """For each encoded pair: first row and count of the rows with Column 1 = a, then of
-        those with Column 1 = b (count 0 when absent; b's run is empty when a == b)."""
+        """The pairs with any row, as ``(found, a_start, a_count, b_start, b_count)``: their
+        positions in the input, then the first row and count of the rows with Column 1 = a
+        and of those with Column 1 = b (count 0 when absent; b's run is empty when a == b)."""
         directory = self.pairs
         position = directory.find(unordered_keys(enc_a, enc_b))
-        found = position >= 0
-        position = np.where(found, position, 0)
-        if len(directory) == 0:
-            zero = np.zeros(len(enc_a), dtype=np.int64)
-            return zero, zero, zero, zero
-        a_is_low = enc_a <= enc_b
+        found = np.flatnonzero(position >= 0)
+        position = position[found]
+        a_is_low = enc_a[found] <= enc_b[found]
         f_start, f_count = directory.forward_start[position], directory.forward_count[position]
         r_start, r_count = directory.reverse_start[position], directory.reverse_count[position]
-        f_count = np.where(found, f_count, 0)
-        r_count = np.where(found, r_count, 0)
-        a_start = np.where(a_is_low, f_start, r_start)
-        a_count = np.where(a_is_low, f_count, r_count)
-        b_start = np.where(a_is_low, r_start, f_start)
-        b_count = np.where(a_is_low, r_count, f_count)
-        return a_start, a_count, b_start, b_count
+        return (
+            found,
+            np.where(a_is_low, f_start, r_start),
+            np.where(a_is_low, f_count, r_count),
+            np.where(a_is_low, r_start, f_start),
+            np.where(a_is_low, r_count, f_count),
+        )
 
     def rows_for_pair(self, code1: str, code2: str) -> np.ndarray:
         """Row positions of every episode of the pair, in either order (``code1`` as Column 1
@@ -407,10 +405,9 @@ class PtpIndex:
         """
         code_a = np.asarray(code_a, dtype=object)
         code_b = np.asarray(code_b, dtype=object)
-        enc_a = encode_codes(code_a)
-        enc_b = encode_codes(code_b)
+        enc_a, enc_b = _encode(code_a), _encode(code_b)
         days = np.asarray(days, dtype=np.int64)
-        a_start, a_count, b_start, b_count = self._runs(enc_a, enc_b)
+        found, a_start, a_count, b_start, b_count = self._runs(enc_a, enc_b)
         positions, rows, reversed_flags = [], [], []
         # rows with Column 1 = a for every pair, then those with Column 1 = b (as before)
         for reverse, (lo, counts) in enumerate(((a_start, a_count), (b_start, b_count))):
@@ -418,7 +415,7 @@ class PtpIndex:
             if hit.size == 0:
                 continue
             counts = counts[hit]
-            pair_index = np.repeat(hit, counts)
+            pair_index = np.repeat(found[hit], counts)
             # row numbers lo..lo+count-1 for each hit, flattened without a Python loop
             starts = np.repeat(lo[hit] - np.cumsum(counts) + counts, counts)
             rows.append(starts + np.arange(counts.sum()))
@@ -431,13 +428,15 @@ class PtpIndex:
         is_reversed = np.concatenate(reversed_flags)
         keep = self.applies_on(row_index, days[pair_index])
         pair_index, row_index, is_reversed = pair_index[keep], row_index[keep], is_reversed[keep]
-        # the codes come from the input (the key matched them), so nothing is decoded
-        first_code, second_code = code_a[pair_index], code_b[pair_index]
+        # the codes come from the input (the key matched them), so nothing is decoded: one
+        # gather from [a..., b...] per column instead of two gathers and a where
+        both = np.concatenate([code_a, code_b])
+        offset = np.where(is_reversed, len(code_a), 0)
         return pd.DataFrame(
             {
                 "pair": pair_index,
-                "column_1": pd.Series(np.where(is_reversed, second_code, first_code), dtype=object),
-                "column_2": pd.Series(np.where(is_reversed, first_code, second_code), dtype=object),
+                "column_1": pd.Series(both[pair_index + offset], dtype=object),
+                "column_2": pd.Series(both[pair_index + (len(code_a) - offset)], dtype=object),
                 "modifier_indicator": self.indicator[row_index].astype(np.int64),
                 "rationale": pd.Categorical.from_codes(
                     self.rationale_codes[row_index], categories=self.rationales
@@ -449,6 +448,15 @@ class PtpIndex:
                 ),
             }
         )
+
+
+def _encode(codes: np.ndarray) -> np.ndarray:
+    """:func:`addin.codes.encode_codes` of an object array of code strings, without hashing
+    them first: one fixed-width conversion is cheaper for a column of mostly distinct pairs
+    (anything not a 5-character code, None and NaN included, still encodes to -1)."""
+    if codes.dtype == object and len(codes) > 10_000:
+        return encode_codes(codes.astype("U6"))
+    return encode_codes(codes)
 
 
 def _days_to_datetime(days: np.ndarray) -> np.ndarray:

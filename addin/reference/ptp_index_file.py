@@ -144,7 +144,8 @@ def _mismatch(records: list[schema.ImportRecord], directory: PairDirectory, meta
     if directory.rows != rows:
         return f"indexes {directory.rows:,} rows, the table has {rows:,}"
     recorded = [r.parquet_sha256 for r in records]
-    if all(recorded) and meta.get("parts") != recorded:
+    stored = meta.get("parts")
+    if all(recorded) and isinstance(stored, list) and all(stored) and stored != recorded:
         return "was built from other table files"
     if len(directory) and (
         int(directory.forward_start.max(initial=0)) >= max(rows, 1)

@@ -97,9 +97,11 @@ class PtpQueries:
         versions = self.version_set(schema.PTP, setting_name)
         if not versions or len(code_a) == 0:
             return PtpIndex.empty_matches()
+        if len(versions.versions) == 1:  # one table version: no split, no position remap
+            return self._ptp_index(versions.versions[0]).match_pairs(code_a, code_b, days)
         choice = versions.pick_many(days)
         frames = []
-        for version_no in np.unique(choice):
+        for version_no in np.flatnonzero(np.bincount(choice, minlength=len(versions.versions))):
             mask = choice == version_no
             index = self._ptp_index(versions.versions[version_no])
             positions = np.nonzero(mask)[0]
