@@ -15,6 +15,7 @@ codes with the row ranges of both orders, so a vector query is one ``searchsorte
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -361,6 +362,55 @@ class PtpIndex:
             "source": self.sources[self.source_codes[row]],
         }
 
+    def point_rows(self, code1: str, code2: str) -> list[dict]:
+        """:meth:`rows_for_pair` as :meth:`row_dict` values, without numpy per row (the codes
+        are the ones asked for, so nothing is decoded): the point query's hot path."""
+        first, second = _code_key(code1), _code_key(code2)
+        if first < 0 or second < 0:
+            return []
+        directory = self.pairs
+        low, high = (first, second) if first <= second else (second, first)
+        position = directory.find_one((low << 32) | high)
+        if position < 0:
+            return []
+        runs = [
+            (int(directory.forward_start[position]), int(directory.forward_count[position])),
+            (int(directory.reverse_start[position]), int(directory.reverse_count[position])),
+        ]
+        # the run of (low, high) names low as Column 1
+        names = [(code1, code2), (code2, code1)] if first <= second else [(code2, code1), (code1, code2)]
+        if first > second:
+            runs.reverse()
+            names.reverse()
+        out = []
+        for (start, count), (column_1, column_2) in zip(runs, names, strict=True):
+            if not count:
+                continue
+            stop = start + count
+            for indicator, rationale, effective, deletion, pre, source in zip(
+                self.indicator[start:stop].tolist(),
+                self.rationale_codes[start:stop].tolist(),
+                self.effective[start:stop].tolist(),
+                self.deletion[start:stop].tolist(),
+                self.pre_1996[start:stop].tolist(),
+                self.source_codes[start:stop].tolist(),
+                strict=True,
+            ):
+                out.append(
+                    {
+                        "column_1": column_1,
+                        "column_2": column_2,
+                        "modifier_indicator": indicator,
+                        "rationale": self.rationales[rationale],
+                        "effective_date": _day_date(effective),
+                        "deletion_date": _day_date(deletion),
+                        "pre_1996": pre,
+                        "source": self.sources[source],
+                        "_days": (effective, deletion),
+                    }
+                )
+        return out
+
     def rows_among(self, codes: np.ndarray) -> np.ndarray:
         """Rows whose Column 1 and Column 2 are both in ``codes`` (any order, any date)."""
         wanted = np.unique(encode_codes(np.asarray(codes, dtype=object)))
@@ -457,6 +507,18 @@ def _encode(codes: np.ndarray) -> np.ndarray:
     if codes.dtype == object and len(codes) > 10_000:
         return encode_codes(codes.astype("U6"))
     return encode_codes(codes)
+
+
+@functools.lru_cache(maxsize=65536)
+def _code_key(code: str) -> int:
+    """:func:`addin.codes.encode_code`, cached (a table has a few tens of thousands of codes)."""
+    return encode_code(code)
+
+
+@functools.lru_cache(maxsize=65536)
+def _day_date(day: int) -> dt.date | None:
+    """:func:`day_to_date`, cached (a table has a few thousand distinct dates)."""
+    return day_to_date(day)
 
 
 def _days_to_datetime(days: np.ndarray) -> np.ndarray:

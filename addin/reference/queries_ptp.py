@@ -19,7 +19,7 @@ import pandas as pd
 from addin.codes import Setting, encode_code, normalize_code, setting_for_table
 from addin.reference import schema
 from addin.reference.models import PairAnswer, PtpEdit
-from addin.reference.ptp_index import PtpIndex, date_to_day, governing_key
+from addin.reference.ptp_index import NOT_APPLICABLE, PtpIndex, date_to_day, governing_key
 from addin.reference.versions import Version
 
 
@@ -29,6 +29,23 @@ def _answer_order(edit: PtpEdit) -> tuple:
     if edit.applies:
         return (0, *governing_key(edit))
     return (1, 0, edit.effective_date or dt.date.min, "", "", dt.date.min)
+
+
+_NORMALIZED: dict[str, str] = {}
+
+
+def _normalized(code: object) -> str:
+    """:func:`addin.codes.normalize_code` (``""`` for nothing), cached for text: a sheet asks
+    about the same few thousand codes again and again."""
+    if type(code) is not str:
+        return normalize_code(code) or ""
+    text = _NORMALIZED.get(code)
+    if text is None:
+        text = normalize_code(code) or ""
+        if len(_NORMALIZED) >= 100_000:
+            _NORMALIZED.clear()
+        _NORMALIZED[code] = text
+    return text
 
 
 class PtpQueries:
@@ -61,21 +78,21 @@ class PtpQueries:
         """
         dos = self._dos(date_of_service)
         setting_name = setting_for_table(setting, schema.PTP).value
-        a, b = normalize_code(code1) or "", normalize_code(code2) or ""
+        a, b = _normalized(code1), _normalized(code2)
         version = self.version_for(schema.PTP, setting_name, dos)
-        answer = PairAnswer(code1=a, code2=b, date_of_service=dos, setting=setting_name)
         if version is None:
-            return answer
-        index = self._ptp_index(version)
-        rows = index.rows_for_pair(a, b)
-        applies = index.applies_on(rows, date_to_day(dos)) if len(rows) else []
-        answer.edits = [
-            PtpEdit(**index.row_dict(int(row)), applies=bool(flag))
-            for row, flag in zip(rows, applies, strict=True)
-        ]
-        answer.edits.sort(key=_answer_order)
-        answer.source = version.label
-        return answer
+            return PairAnswer(code1=a, code2=b, date_of_service=dos, setting=setting_name)
+        day = date_to_day(dos)
+        edits = []
+        for row in self._ptp_index(version).point_rows(a, b):
+            effective, deletion = row.pop("_days")
+            applies = effective <= day <= deletion and row["modifier_indicator"] != NOT_APPLICABLE
+            # the values come typed from the index arrays: no validation needed per row
+            edits.append(PtpEdit.model_construct(**row, applies=applies))
+        edits.sort(key=_answer_order)
+        return PairAnswer(
+            code1=a, code2=b, date_of_service=dos, setting=setting_name, edits=edits, source=version.label
+        )
 
     def ptp_matches(
         self,
