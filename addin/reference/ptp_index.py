@@ -384,28 +384,18 @@ class PtpIndex:
             names.reverse()
         out = []
         for (start, count), (column_1, column_2) in zip(runs, names, strict=True):
-            if not count:
-                continue
-            stop = start + count
-            for indicator, rationale, effective, deletion, pre, source in zip(
-                self.indicator[start:stop].tolist(),
-                self.rationale_codes[start:stop].tolist(),
-                self.effective[start:stop].tolist(),
-                self.deletion[start:stop].tolist(),
-                self.pre_1996[start:stop].tolist(),
-                self.source_codes[start:stop].tolist(),
-                strict=True,
-            ):
+            for row in range(start, start + count):
+                effective, deletion = int(self.effective[row]), int(self.deletion[row])
                 out.append(
                     {
                         "column_1": column_1,
                         "column_2": column_2,
-                        "modifier_indicator": indicator,
-                        "rationale": self.rationales[rationale],
+                        "modifier_indicator": int(self.indicator[row]),
+                        "rationale": self.rationales[self.rationale_codes[row]],
                         "effective_date": _day_date(effective),
                         "deletion_date": _day_date(deletion),
-                        "pre_1996": pre,
-                        "source": self.sources[source],
+                        "pre_1996": bool(self.pre_1996[row]),
+                        "source": self.sources[self.source_codes[row]],
                         "_days": (effective, deletion),
                     }
                 )

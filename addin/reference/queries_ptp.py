@@ -87,8 +87,7 @@ class PtpQueries:
         for row in self._ptp_index(version).point_rows(a, b):
             effective, deletion = row.pop("_days")
             applies = effective <= day <= deletion and row["modifier_indicator"] != NOT_APPLICABLE
-            # the values come typed from the index arrays: no validation needed per row
-            edits.append(PtpEdit.model_construct(**row, applies=applies))
+            edits.append(PtpEdit(**row, applies=applies))
         edits.sort(key=_answer_order)
         return PairAnswer(
             code1=a, code2=b, date_of_service=dos, setting=setting_name, edits=edits, source=version.label

@@ -95,6 +95,8 @@ class VersionSet:
 
     def pick(self, date_of_service: dt.date) -> Version:
         """The version that answers for a date of service."""
+        if len(self.versions) == 1:
+            return self.versions[0]
         index = int(np.searchsorted(self._days, date_to_day(date_of_service), "right")) - 1
         return self.versions[max(index, 0)]
 
