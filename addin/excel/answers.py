@@ -307,9 +307,11 @@ def _mark_governing(verdicts: list[str], col1, col2, indicator, effective, delet
     import numpy as np
     import pandas as pd
 
-    low = np.where(col1 <= col2, col1, col2)
-    high = np.where(col1 <= col2, col2, col1)
-    pair, _ = pd.factorize(pd.Series(low, dtype=object) + "|" + pd.Series(high, dtype=object))
+    from addin.codes import encode_codes
+    from addin.reference.ptp_index import unordered_keys
+
+    # one integer per unordered pair (table codes are valid 5-character codes)
+    pair, _ = pd.factorize(unordered_keys(encode_codes(col1), encode_codes(col2)))
     rows_in_pair = np.bincount(pair)[pair]
     shared = np.flatnonzero(rows_in_pair > 1)
     if not len(shared):
