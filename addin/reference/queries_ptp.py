@@ -143,10 +143,11 @@ class PtpQueries:
         if version is None:
             return self._empty_ptp_edits()
         index = self._ptp_index(version)
-        frame = index.frame_for_rows(index.rows_among(np.asarray(codes, dtype=object)), date_to_day(dos))
-        if only_applicable:
-            frame = frame[frame["applies"]].reset_index(drop=True)
-        return frame
+        day = date_to_day(dos)
+        rows = index.rows_among(np.asarray(codes, dtype=object))
+        if only_applicable:  # filter the row numbers, not a frame of every row
+            rows = rows[index.applies_on(rows, day)]
+        return index.frame_for_rows(rows, day)
 
     def ptp_edits_for_code(
         self,
