@@ -103,10 +103,10 @@ class PairDirectory:
     """
 
     pairs: np.ndarray  # int64, sorted, unique
-    forward_start: np.ndarray  # int64 row of the first (low, high) row
-    forward_count: np.ndarray  # int64
-    reverse_start: np.ndarray  # int64 row of the first (high, low) row
-    reverse_count: np.ndarray  # int64
+    forward_start: np.ndarray  # int32 (int64 past 2**31 rows): first row of (low, high)
+    forward_count: np.ndarray  # int32
+    reverse_start: np.ndarray  # int32: first row of (high, low)
+    reverse_count: np.ndarray  # int32
     rows: int = 0  # rows of the table it indexes
 
     COLUMNS = ("pairs", "forward_start", "forward_count", "reverse_start", "reverse_count")
@@ -131,7 +131,8 @@ class PairDirectory:
         new = np.r_[True, ordered[1:] != ordered[:-1]]
         group = np.cumsum(new) - 1
         pairs = ordered[new]
-        out = [np.zeros(len(pairs), dtype=np.int64) for _ in range(4)]
+        small = np.int32 if total < 2**31 else np.int64  # row numbers: half the memory
+        out = [np.zeros(len(pairs), dtype=small) for _ in range(4)]
         is_forward = forward[order]
         for offset, mask in ((0, is_forward), (2, ~is_forward)):
             out[offset][group[mask]] = starts[order[mask]]
@@ -445,7 +446,7 @@ class PtpIndex:
         """
         code_a = np.asarray(code_a, dtype=object)
         code_b = np.asarray(code_b, dtype=object)
-        enc_a, enc_b = _encode(code_a), _encode(code_b)
+        enc_a, enc_b = encode_codes(code_a), encode_codes(code_b)
         days = np.asarray(days, dtype=np.int64)
         found, a_start, a_count, b_start, b_count = self._runs(enc_a, enc_b)
         positions, rows, reversed_flags = [], [], []
@@ -488,15 +489,6 @@ class PtpIndex:
                 ),
             }
         )
-
-
-def _encode(codes: np.ndarray) -> np.ndarray:
-    """:func:`addin.codes.encode_codes` of an object array of code strings, without hashing
-    them first: one fixed-width conversion is cheaper for a column of mostly distinct pairs
-    (anything not a 5-character code, None and NaN included, still encodes to -1)."""
-    if codes.dtype == object and len(codes) > 10_000:
-        return encode_codes(codes.astype("U6"))
-    return encode_codes(codes)
 
 
 @functools.lru_cache(maxsize=65536)

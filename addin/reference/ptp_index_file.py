@@ -129,11 +129,13 @@ def parse(data: bytes) -> tuple[PairDirectory, dict]:
     try:
         table = ipc.open_file(pa.BufferReader(data)).read_all()
         meta = json.loads((table.schema.metadata or {})[META_KEY])
-        arrays = [table.column(name).to_numpy().astype(np.int64) for name in PairDirectory.COLUMNS]
+        arrays = [table.column(name).to_numpy() for name in PairDirectory.COLUMNS]
     except (pa.ArrowException, KeyError, ValueError, TypeError) as exc:
         raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     if meta.get("format") != FORMAT:
         raise ValueError(f"index format {meta.get('format')!r}, expected {FORMAT}")
+    if arrays[0].dtype != np.int64 or any(a.dtype.kind != "i" or len(a) != len(arrays[0]) for a in arrays):
+        raise ValueError("unexpected column types")
     directory = PairDirectory(*arrays, rows=int(meta.get("rows", -1)))
     return directory, meta
 
