@@ -190,6 +190,7 @@ class PtpIndex:
     source_codes: np.ndarray  # int32 index into sources
     sources: list[str]
     directory: PairDirectory | None = field(default=None, repr=False)
+    _codes: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def pairs(self) -> PairDirectory:
@@ -283,6 +284,13 @@ class PtpIndex:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Sorted keys of every code named by some row (Column 1 or Column 2), built once."""
+        if self._codes is None:
+            self._codes = np.unique(np.concatenate([self.keys >> 32, self.keys & 0xFFFFFFFF]))
+        return self._codes
 
     @property
     def nbytes(self) -> int:

@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from addin.codes import Setting, encode_code, normalize_code, setting_for_table
+from addin.codes import Setting, encode_code, encode_codes, normalize_code, setting_for_table
 from addin.reference import schema
 from addin.reference.models import PairAnswer, PtpEdit
 from addin.reference.ptp_index import NOT_APPLICABLE, PtpIndex, date_to_day, governing_key
@@ -174,6 +174,26 @@ class PtpQueries:
         frame = index.frame_for_rows(rows, date_to_day(dos))
         frame = frame.sort_values(["applies", "column_1", "column_2"], ascending=[False, True, True])
         return frame.reset_index(drop=True)
+
+    def ptp_lists_codes(
+        self,
+        codes: np.ndarray | list[str],
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> np.ndarray:
+        """Per code, whether the PTP table answering for the date has any row naming it (as
+        Column 1 or Column 2, in force or not): ``len(ptp_edits_for_code(code)) > 0`` for a
+        whole range at once (the spill functions' known-code check)."""
+        dos = self._dos(date_of_service)
+        version = self.version_for(schema.PTP, setting_for_table(setting, schema.PTP).value, dos)
+        keys = encode_codes(np.asarray(codes, dtype=object))
+        if version is None or len(keys) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        listed = self._ptp_index(version).codes
+        if len(listed) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        position = np.minimum(np.searchsorted(listed, keys), len(listed) - 1)
+        return (listed[position] == keys) & (keys >= 0)
 
     @staticmethod
     def _empty_ptp_edits() -> pd.DataFrame:
