@@ -186,8 +186,9 @@ def description(code: str, date_of_service: dt.date) -> str:
     text = _descriptions.get(key)
     if text is not None:
         return text
-    bulk = _bulk_done.get(date_of_service)
-    if bulk is None:
+    # under the "error" stale policy each answer goes through code_info, which refuses it
+    bulk = _bulk_done.get(date_of_service) if ref.stale_policy != "error" else None
+    if bulk is None and ref.stale_policy != "error":
         misses = _misses.get(date_of_service, 0) + 1
         _misses[date_of_service] = misses
         if misses >= BULK_AFTER_MISSES or len(_bulk_done) < EAGER_BULK_DATES:
