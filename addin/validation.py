@@ -23,6 +23,7 @@ turn it into exit code 2 (CLI), a message in the cell (classic Excel functions) 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 
@@ -160,6 +161,11 @@ def code_problems(
         # the codes code_status_frame marks known, without computing every other column
         known_set = pd.Index(reference.known_codes(reference._dos(date_of_service)))
         known_flags = known_set.get_indexer(np.asarray(shaped, dtype=object)) >= 0
+        if ptp_setting is not None and hasattr(reference, "ptp_lists_codes") and not known_flags.all():
+            # a code the question's PTP table names is known: one vector lookup, not a
+            # code_info and a table scan per code (is_known_code asks the same last)
+            with contextlib.suppress(CodeInputError, ValueError):
+                known_flags |= reference.ptp_lists_codes(shaped, date_of_service, ptp_setting)
         for code, known in zip(shaped, known_flags, strict=True):
             if not known and not is_known_code(reference, code, date_of_service, ptp_setting):
                 out[code] = unknown_message(reference, code, date_of_service, what)

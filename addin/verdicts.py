@@ -139,24 +139,26 @@ def edit_summary(edit_indicator: int, column_1: str, column_2: str) -> str:
 
 def edit_summaries(edit_indicators, column_1, column_2) -> list[str]:
     """:func:`edit_summary` for whole columns (a spill table can hold hundreds of thousands
-    of edits): the same words, one f-string per edit."""
-    indicators = [int(i) for i in edit_indicators]
-    col1 = [str(c) for c in column_1]
-    col2 = [str(c) for c in column_2]
+    of edits): the same words, one f-string per edit (the E/M case inlined: 25 goes on the
+    Column 2 code when it is an E/M code, else on the Column 1 code)."""
+    indicators = _plain(edit_indicators, int)
+    col1, col2 = _plain(column_1, str), _plain(column_2, str)
     em = {code for code in {*col1, *col2} if is_em_code(code)}
-    fix = "/".join(X_MODIFIERS)
-    out = []
-    for i, a, b in zip(indicators, col1, col2, strict=True):
-        if i != 1:
-            out.append(f"CONFLICT: {b} is denied with {a}; no modifier bypasses (indicator {i}). Report {a} only.")
-        elif a in em or b in em:
-            out.append(edit_summary(i, a, b))
-        else:
-            out.append(
-                f"CONFLICT: {b} is denied with {a} unless the services were distinct; "
-                f"then {fix} (or 59) on {b} bypasses it (indicator 1)."
-            )
-    return out
+    fix = f"{'/'.join(X_MODIFIERS)} (or 59)"
+    return [
+        f"CONFLICT: {b} is denied with {a}; no modifier bypasses (indicator {i}). Report {a} only."
+        if i != 1
+        else f"CONFLICT: {b} is denied with {a} unless the services were distinct; "
+        f"then {fix if b not in em and a not in em else '25'} on {b if b in em or a not in em else a} "
+        "bypasses it (indicator 1)."
+        for i, a, b in zip(indicators, col1, col2, strict=True)
+    ]
+
+
+def _plain(values, kind: type) -> list:
+    """Values as a list of plain ``kind`` objects (numpy arrays convert in one call)."""
+    values = values.tolist() if hasattr(values, "tolist") else list(values)
+    return values if set(map(type, values)) <= {kind} else [kind(v) for v in values]
 
 
 class PairVerdict(BaseModel):

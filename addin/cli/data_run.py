@@ -205,6 +205,8 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"DAMAGED  {problem.path}: {problem.what} (from {source})")
     for path in found.unlisted:
         print(f"unlisted {path}: not in the manifest (left by an interrupted import?)")
+    for note in found.notes:
+        print(f"note     {note}")
     print(f"{found.checked} file(s) checked, {len(found.problems)} damaged (store: {store.root}).")
     if found.problems:
         names = ", ".join(sorted({p.record.source_file for p in found.problems if p.record}))
@@ -226,6 +228,8 @@ def run_repair(args: argparse.Namespace) -> int:
         print(f"dropped  {problem.path} ({problem.what}): import {source} again")
     if done.checksums_added:
         print(f"Recorded checksums for {done.checksums_added} file(s).")
+    for label in done.indexes_built:
+        print(f"Stored the PTP index of {label}.")
     print(f"The manifest lists {len(done.kept)} file(s) (store: {store.root}).")
     if done.dropped:
         print("Dropped tables now answer from the bundled data until they are imported again.")

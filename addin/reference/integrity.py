@@ -157,6 +157,7 @@ class Verification:
     problems: list[Problem] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
     manifest_error: str = ""
+    notes: list[str] = field(default_factory=list)  # sound but improvable (no stored PTP index)
 
     @property
     def ok(self) -> bool:
@@ -205,12 +206,35 @@ def verify_store(store: Path, progress=None) -> Verification:
             out.problems.append(Problem(record.path, what, record))
     if progress:
         progress("verify", out.checked, len(records))
+    _verify_ptp_indexes(store, records, out)
     listed = {r.path for r in records}
     out.unlisted = [
         p.relative_to(store).as_posix() for p in parquet_files(store)
         if p.relative_to(store).as_posix() not in listed
     ]
     return out
+
+
+def _verify_ptp_indexes(store: Path, records: list[schema.ImportRecord], out: Verification) -> None:
+    """The stored pair index of each PTP version: a damaged one is a problem (``data repair``
+    rebuilds it); a store written before indexes were stored gets a note."""
+    from addin.reference import ptp_index_file
+
+    for group in ptp_index_file.versions_of(records).values():
+        record = group[0]
+        if any(out_problem.record in group for out_problem in out.problems):
+            continue  # the table itself is damaged: that is the fault to mend
+        if not record.index_path or any(r.index_path != record.index_path for r in group):
+            out.notes.append(
+                f"{record.label}: no stored PTP index (each process builds it, ~0.3 s); "
+                f"{REPAIR} stores it"
+            )
+            continue
+        what = ptp_index_file.problem(store, group)
+        if what:
+            out.problems.append(
+                Problem(record.index_path, f"PTP index {what} ({REPAIR} rebuilds it from the table)", record)
+            )
 
 
 # ---------------------------------------------------------------------- repair
@@ -225,6 +249,7 @@ class Repair:
     dropped: list[Problem] = field(default_factory=list)  # entries whose file is gone/damaged
     checksums_added: int = 0
     skipped_files: list[Problem] = field(default_factory=list)  # files left out of a rebuild
+    indexes_built: list[str] = field(default_factory=list)  # PTP versions whose index was (re)stored
 
 
 def record_from_parquet(store: Path, path: Path) -> schema.ImportRecord:
@@ -292,5 +317,22 @@ def repair_store(store: Path, write) -> Repair:
                 record.parquet_bytes = path.stat().st_size
                 out.checksums_added += 1
             out.kept.append(record)
+    _repair_ptp_indexes(store, out)
     write(out.kept)
+    from addin.reference import ptp_index_file
+
+    ptp_index_file.remove_unlisted(store, out.kept)
     return out
+
+
+def _repair_ptp_indexes(store: Path, out: Repair) -> None:
+    """Store (again) the pair index of each kept PTP version whose index is missing, damaged
+    or was built from other files (written before the manifest that names it)."""
+    from addin.reference import ptp_index_file
+
+    for group in ptp_index_file.versions_of(out.kept).values():
+        try:
+            if ptp_index_file.ensure(store, group):
+                out.indexes_built.append(group[0].label)
+        except Exception as exc:  # noqa: BLE001 - the tables stay usable without it
+            out.skipped_files.append(Problem(group[0].path, f"PTP index not rebuilt ({type(exc).__name__})"))

@@ -24,6 +24,13 @@ from addin.reference.versions import Version
 FULL_RVU_CODES = 5000
 
 
+@functools.lru_cache(maxsize=262_144)
+def _category(code: str) -> str | None:
+    """:func:`addin.codes.code_category`, cached: the bulk description of a date asks it for
+    every known code (~20,000 regular-expression matches)."""
+    return code_category(code)
+
+
 def _date_text(values: np.ndarray) -> np.ndarray:
     """datetime64 values as ``YYYY-MM-DD`` text (``""`` for NaT)."""
     return pd.Series(values).dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
@@ -72,7 +79,7 @@ class CodeQueries:
         days = self._days(dates_of_service, len(codes))
         out = self.fee_schedule_frame(codes, days.astype("datetime64[D]"))
         unique = pd.unique(codes)
-        categories = {code: code_category(code) for code in unique}
+        categories = {code: _category(code) if type(code) is str else code_category(code) for code in unique}
         out["category"] = [categories.get(code) for code in codes] if len(codes) < 50_000 else pd.Series(codes).map(categories).to_numpy()
         in_hcpcs, term, start = self._hcpcs_status(codes, days)
         in_notes = self.notes.index.get_indexer(codes) >= 0 if len(self.notes) else np.zeros(len(codes), bool)

@@ -150,22 +150,29 @@ class FeeQueries:
         codes = np.asarray(codes, dtype=object)
         days = self._days(dates_of_service, len(codes))
         columns = [*FEE_COLUMNS, "description", "source"]
-        out = pd.DataFrame({"code": codes})
-        for column in columns:
-            out[column] = ""
-        out["in_fee_schedule"] = False
         versions = self.version_set(schema.RVU, schema.ALL_SETTINGS)
         if not versions or len(codes) == 0:
+            out = pd.DataFrame({"code": codes})
+            for column in columns:
+                out[column] = ""
+            out["in_fee_schedule"] = False
             return out
+        # filled as arrays, then one frame (cell-wise .loc writes cost ~0.1 s on 20k codes)
+        values = {column: np.full(len(codes), "", dtype=object) for column in columns}
+        listed_flags = np.zeros(len(codes), dtype=bool)
         choice = versions.pick_many(days)
         for version_no in np.unique(choice):
             mask = choice == version_no
             table = self._rvu_global(versions.versions[version_no])
             found = table.reindex(codes[mask])
             for column in columns:
-                out.loc[mask, column] = found[column].fillna("").to_numpy()
+                values[column][mask] = found[column].fillna("").to_numpy(dtype=object)
             listed = self._rvu_codes(versions.versions[version_no])
-            out.loc[mask, "in_fee_schedule"] = listed.get_indexer(codes[mask]) >= 0
+            listed_flags[mask] = listed.get_indexer(codes[mask]) >= 0
+        out = pd.DataFrame({"code": codes})
+        for column in columns:
+            out[column] = values[column]
+        out["in_fee_schedule"] = listed_flags
         return out
 
     def _rvu_codes(self, version: Version) -> pd.Index:

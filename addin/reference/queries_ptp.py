@@ -16,10 +16,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from addin.codes import Setting, encode_code, normalize_code, setting_for_table
+from addin.codes import Setting, encode_code, encode_codes, normalize_code, setting_for_table
 from addin.reference import schema
 from addin.reference.models import PairAnswer, PtpEdit
-from addin.reference.ptp_index import PtpIndex, date_to_day, governing_key
+from addin.reference.ptp_index import NOT_APPLICABLE, PtpIndex, date_to_day, governing_key
 from addin.reference.versions import Version
 
 
@@ -31,14 +31,34 @@ def _answer_order(edit: PtpEdit) -> tuple:
     return (1, 0, edit.effective_date or dt.date.min, "", "", dt.date.min)
 
 
+_NORMALIZED: dict[str, str] = {}
+
+
+def _normalized(code: object) -> str:
+    """:func:`addin.codes.normalize_code` (``""`` for nothing), cached for text: a sheet asks
+    about the same few thousand codes again and again."""
+    if type(code) is not str:
+        return normalize_code(code) or ""
+    text = _NORMALIZED.get(code)
+    if text is None:
+        text = normalize_code(code) or ""
+        if len(_NORMALIZED) >= 100_000:
+            _NORMALIZED.clear()
+        _NORMALIZED[code] = text
+    return text
+
+
 class PtpQueries:
     """PTP (NCCI procedure-to-procedure) queries for :class:`~addin.reference.data.ReferenceData`."""
 
     def _ptp_index(self, version: Version) -> PtpIndex:
         if version.load_arrow is not None:
-            return version.built_from_arrow(
-                "ptp_index", lambda table: PtpIndex.from_arrow(table, version.label)
-            )
+            stored = version.load_ptp_directory
+
+            def build(table) -> PtpIndex:
+                return PtpIndex.from_arrow(table, version.label, stored() if stored else None)
+
+            return version.built_from_arrow("ptp_index", build)
         return version.built(
             "ptp_index", lambda frame: PtpIndex.from_frame(frame, frame["source"].astype(str))
         )
@@ -58,21 +78,20 @@ class PtpQueries:
         """
         dos = self._dos(date_of_service)
         setting_name = setting_for_table(setting, schema.PTP).value
-        a, b = normalize_code(code1) or "", normalize_code(code2) or ""
+        a, b = _normalized(code1), _normalized(code2)
         version = self.version_for(schema.PTP, setting_name, dos)
-        answer = PairAnswer(code1=a, code2=b, date_of_service=dos, setting=setting_name)
         if version is None:
-            return answer
-        index = self._ptp_index(version)
-        rows = index.rows_for_pair(a, b)
-        applies = index.applies_on(rows, date_to_day(dos)) if len(rows) else []
-        answer.edits = [
-            PtpEdit(**index.row_dict(int(row)), applies=bool(flag))
-            for row, flag in zip(rows, applies, strict=True)
-        ]
-        answer.edits.sort(key=_answer_order)
-        answer.source = version.label
-        return answer
+            return PairAnswer(code1=a, code2=b, date_of_service=dos, setting=setting_name)
+        day = date_to_day(dos)
+        edits = []
+        for row in self._ptp_index(version).point_rows(a, b):
+            effective, deletion = row.pop("_days")
+            applies = effective <= day <= deletion and row["modifier_indicator"] != NOT_APPLICABLE
+            edits.append(PtpEdit(**row, applies=applies))
+        edits.sort(key=_answer_order)
+        return PairAnswer(
+            code1=a, code2=b, date_of_service=dos, setting=setting_name, edits=edits, source=version.label
+        )
 
     def ptp_matches(
         self,
@@ -94,9 +113,11 @@ class PtpQueries:
         versions = self.version_set(schema.PTP, setting_name)
         if not versions or len(code_a) == 0:
             return PtpIndex.empty_matches()
+        if len(versions.versions) == 1:  # one table version: no split, no position remap
+            return self._ptp_index(versions.versions[0]).match_pairs(code_a, code_b, days)
         choice = versions.pick_many(days)
         frames = []
-        for version_no in np.unique(choice):
+        for version_no in np.flatnonzero(np.bincount(choice, minlength=len(versions.versions))):
             mask = choice == version_no
             index = self._ptp_index(versions.versions[version_no])
             positions = np.nonzero(mask)[0]
@@ -122,10 +143,11 @@ class PtpQueries:
         if version is None:
             return self._empty_ptp_edits()
         index = self._ptp_index(version)
-        frame = index.frame_for_rows(index.rows_among(np.asarray(codes, dtype=object)), date_to_day(dos))
-        if only_applicable:
-            frame = frame[frame["applies"]].reset_index(drop=True)
-        return frame
+        day = date_to_day(dos)
+        rows = index.rows_among(np.asarray(codes, dtype=object))
+        if only_applicable:  # filter the row numbers, not a frame of every row
+            rows = rows[index.applies_on(rows, day)]
+        return index.frame_for_rows(rows, day)
 
     def ptp_edits_for_code(
         self,
@@ -152,6 +174,26 @@ class PtpQueries:
         frame = index.frame_for_rows(rows, date_to_day(dos))
         frame = frame.sort_values(["applies", "column_1", "column_2"], ascending=[False, True, True])
         return frame.reset_index(drop=True)
+
+    def ptp_lists_codes(
+        self,
+        codes: np.ndarray | list[str],
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> np.ndarray:
+        """Per code, whether the PTP table answering for the date has any row naming it (as
+        Column 1 or Column 2, in force or not): ``len(ptp_edits_for_code(code)) > 0`` for a
+        whole range at once (the spill functions' known-code check)."""
+        dos = self._dos(date_of_service)
+        version = self.version_for(schema.PTP, setting_for_table(setting, schema.PTP).value, dos)
+        keys = encode_codes(np.asarray(codes, dtype=object))
+        if version is None or len(keys) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        listed = self._ptp_index(version).codes
+        if len(listed) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        position = np.minimum(np.searchsorted(listed, keys), len(listed) - 1)
+        return (listed[position] == keys) & (keys >= 0)
 
     @staticmethod
     def _empty_ptp_edits() -> pd.DataFrame:

@@ -143,6 +143,11 @@ class ImportRecord(BaseModel):
     # manifests written before they were recorded (``cpt-addin data repair`` adds them)
     parquet_sha256: str = ""
     parquet_bytes: int = 0
+    # PTP only: the version's stored pair index (addin.reference.ptp_index_file), the same on
+    # every part of the version; empty in stores written before it (``data repair`` adds it)
+    index_path: str = ""
+    index_sha256: str = ""
+    index_bytes: int = 0
 
     @property
     def label(self) -> str:

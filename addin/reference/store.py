@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from addin.codes import Setting, encode_codes, pair_keys
 from addin.errors import CptAddinError, InputFileError
-from addin.reference import integrity, schema
+from addin.reference import integrity, ptp_index_file, schema
 from addin.reference.importers.common import Hints, ParsedTable, SkippedFile
 from addin.reference.importers.detect import UnknownLayoutError, parse_source
 from addin.reference.importers.names import parse_vintage
@@ -325,12 +325,27 @@ class Store:
                 temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
                 shutil.move(str(item.path), temporary)
                 os.replace(temporary, final)
+            self._index_ptp(records, [s.outcome.record for s in survivors], removed)
             self._write_manifest(records)
             kept = {r.path for r in records}
             for old in removed:
                 if old.path not in kept:
                     with contextlib.suppress(OSError):
                         (self.root / old.path).unlink()
+            ptp_index_file.remove_unlisted(self.root, records)
+
+    def _index_ptp(
+        self,
+        records: list[schema.ImportRecord],
+        new: list[schema.ImportRecord | None],
+        removed: list[schema.ImportRecord],
+    ) -> None:
+        """Store the pair index of every PTP version this import changed (before the manifest
+        names it; the old index file is deleted after)."""
+        touched = {(r.setting, r.vintage) for r in [*new, *removed] if r is not None and r.table == schema.PTP}
+        for key, group in ptp_index_file.versions_of(records).items():
+            if key in touched:
+                ptp_index_file.write(self.root, group, ptp_index_file.build(self.root, group))
 
     def _write_manifest(self, records: list[schema.ImportRecord]) -> None:
         payload = {

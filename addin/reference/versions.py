@@ -35,6 +35,7 @@ class Version:
     rows: int
     load: Callable[[], pd.DataFrame]
     load_arrow: Callable[[], Any] | None = None  # imported tables: the Parquet as a pyarrow Table
+    load_ptp_directory: Callable[[], Any] | None = None  # imported PTP: the stored pair index or None
     period_kind: str = ""  # "quarter", "year" or "" (the table's default, see currency.py)
     _built: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -94,6 +95,8 @@ class VersionSet:
 
     def pick(self, date_of_service: dt.date) -> Version:
         """The version that answers for a date of service."""
+        if len(self.versions) == 1:
+            return self.versions[0]
         index = int(np.searchsorted(self._days, date_to_day(date_of_service), "right")) - 1
         return self.versions[max(index, 0)]
 
@@ -132,6 +135,7 @@ def imported_versions(store: Path) -> dict[tuple[str, str], list[Version]]:
                 load_arrow=_arrow_loader(
                     store, records, PTP_INDEX_COLUMNS if table == schema.PTP else None
                 ),
+                load_ptp_directory=_directory_loader(store, records) if table == schema.PTP else None,
             )
         )
     return out
@@ -166,6 +170,17 @@ def _arrow_loader(
             except (OSError, pa.ArrowException) as exc:
                 raise integrity.unreadable(record, exc) from None
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
+
+    return load
+
+
+def _directory_loader(store: Path, records: list[schema.ImportRecord]) -> Callable[[], Any]:
+    """The version's stored PTP pair index (checked), None for a store without one."""
+
+    def load() -> Any:
+        from addin.reference import ptp_index_file
+
+        return ptp_index_file.load(store, records)
 
     return load
 
