@@ -88,6 +88,13 @@ def register(subparsers) -> None:
         "--progress", action="store_true", help="show a progress bar even when not a terminal"
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--engine", choices=["local", "spark"], default="local",
+        help="local (default) or spark: Parquet/CSV in, findings .parquet out (docs/spark.md)",
+    )
+    parser.add_argument(
+        "--master", default="local[2]", help="Spark master for --engine spark (local[2], spark://…, yarn)"
+    )
     parser.set_defaults(func=run_check)
 
 
@@ -112,6 +119,10 @@ def _sheet(text: str | None) -> str | int | None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run the check; print the summary; write the files asked for."""
+    if args.engine == "spark":
+        from addin.engines.spark_cli import run_spark_check
+
+        return run_spark_check(args)
     from addin.checker import check, write_findings
 
     input_path = Path(args.input)

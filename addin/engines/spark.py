@@ -34,7 +34,6 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -198,7 +197,16 @@ def checked_frame(
     patient = _key_column(mapping.get("patient_id"), data_columns)
     claim = _key_column(mapping.get("claim_id"), data_columns)
     keyed = numbered.withColumn(BUCKET, key_udf(patient, claim))
-    return keyed.groupBy(BUCKET).applyInPandas(partial(check_bucket, job), schema=FINDINGS_SCHEMA)
+    return keyed.groupBy(BUCKET).applyInPandas(_bucket_function(job), schema=FINDINGS_SCHEMA)
+
+
+def _bucket_function(job: BucketJob) -> Any:
+    """``check_bucket`` bound to ``job``, as the one-argument function applyInPandas wants."""
+
+    def checked(lines: pd.DataFrame) -> pd.DataFrame:
+        return check_bucket(job, lines)
+
+    return checked
 
 
 def _bucket_udf(count: int) -> Any:
