@@ -248,3 +248,18 @@ def test_cli_spark_engine_parquet_in_and_out(spark, home, fresh_reference, capsy
 def test_cli_spark_engine_refuses_a_workbook(spark, capsys):
     code, _, err = run_cli(capsys, "check", str(SAMPLE), "--engine", "spark")
     assert code == 2 and ".parquet" in err and "Traceback" not in err
+
+
+def test_bucket_notes_are_added_up():
+    from addin.engines.spark import merged_notes
+
+    notes = [
+        "3 lines without a patient id: claim id used",
+        "no provider NPI column: all lines are treated as one provider",
+        "1 line without a patient id: claim id used",
+        "no provider NPI column: all lines are treated as one provider",
+    ]
+    assert merged_notes(notes) == [
+        "4 lines without a patient id: claim id used",
+        "no provider NPI column: all lines are treated as one provider",
+    ]

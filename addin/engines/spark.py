@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,7 +189,7 @@ def checked_frame(
         home=home,
         shipped=shipped,
     )
-    count = int(buckets or max(2, 2 * spark.sparkContext.defaultParallelism))
+    count = int(buckets or _default_buckets(spark))
     if row_column is not None:
         numbered = claims_df.withColumn(ROW, _col(row_column).cast("long")).drop(row_column)
     else:
@@ -198,6 +199,14 @@ def checked_frame(
     claim = _key_column(mapping.get("claim_id"), data_columns)
     keyed = numbered.withColumn(BUCKET, key_udf(patient, claim))
     return keyed.groupBy(BUCKET).applyInPandas(_bucket_function(job), schema=FINDINGS_SCHEMA)
+
+
+def _default_buckets(spark: Any) -> int:
+    """Twice the cluster's cores (Spark Connect has no SparkContext: its shuffle partitions)."""
+    try:
+        return max(2, 2 * int(spark.sparkContext.defaultParallelism))
+    except Exception:  # noqa: BLE001 - Spark Connect sessions raise here
+        return max(2, int(spark.conf.get("spark.sql.shuffle.partitions", "8")))
 
 
 def _bucket_function(job: BucketJob) -> Any:
@@ -452,10 +461,40 @@ def merged_stats(stats_rows: Sequence[Any]) -> dict[str, Any]:
         for key in ("rows_read", "rows_checked", "rows_rejected", "blank_rows"):
             total[key] += part[key]
         for key in ("reader_notes", "rule_notes"):
-            total[key].extend(n for n in part[key] if n not in total[key])
+            total[key].extend(part[key])
         for day, n in part["days"].items():
             total["days"][day] = total["days"].get(day, 0) + n
+    for key in ("reader_notes", "rule_notes"):
+        total[key] = merged_notes(total[key])
     return total
+
+
+_COUNTED = re.compile(r"^(\d+) lines?\b(.*)$", re.DOTALL)
+
+
+def merged_notes(notes: Sequence[str]) -> list[str]:
+    """Distinct notes in first-seen order; notes that start with a count of lines or rows
+    ("3 lines without a patient id: …", the reader's form) are added up across buckets."""
+    order: list[str] = []
+    counts: dict[str, int] = {}
+    for note in notes:
+        match = _COUNTED.match(note)
+        key = match.group(2) if match else note
+        if key not in counts:
+            order.append(key)
+            counts[key] = 0
+        if match:
+            counts[key] += int(match.group(1))
+        else:
+            counts[key] = -1
+    out = []
+    for key in order:
+        n = counts[key]
+        if n < 0:
+            out.append(key)
+        else:
+            out.append(f"{n} line{'' if n == 1 else 's'}{key}")
+    return out
 
 
 def claims_frame(spark: Any, claims: Any) -> Any:
