@@ -263,3 +263,17 @@ def test_bucket_notes_are_added_up():
         "4 lines without a patient id: claim id used",
         "no provider NPI column: all lines are treated as one provider",
     ]
+
+
+def test_each_bucket_gets_its_own_partition(spark):
+    """Bucket keys hash to distinct partitions, so buckets run in parallel (0, 1, 2, 3 as keys
+    would often share a partition and run one after the other)."""
+    from pyspark.sql import functions as F
+
+    from addin.engines.spark import _partition_keys
+
+    for count in (2, 4, 7):
+        keys = _partition_keys(spark, count)
+        frame = spark.createDataFrame([(k,) for k in keys], "key int").repartition(count, "key")
+        parts = frame.select(F.spark_partition_id().alias("p")).collect()
+        assert sorted(r["p"] for r in parts) == list(range(count))

@@ -194,11 +194,32 @@ def checked_frame(
         numbered = claims_df.withColumn(ROW, _col(row_column).cast("long")).drop(row_column)
     else:
         numbered = _numbered(claims_df)
-    key_udf = _bucket_udf(count)
+    key_udf = _bucket_udf(_partition_keys(spark, count))
     patient = _key_column(mapping.get("patient_id"), data_columns)
     claim = _key_column(mapping.get("claim_id"), data_columns)
-    keyed = numbered.withColumn(BUCKET, key_udf(patient, claim))
+    # one bucket per partition (its key hashes to it), and groupBy reuses that partitioning
+    keyed = numbered.withColumn(BUCKET, key_udf(patient, claim)).repartition(count, BUCKET)
     return keyed.groupBy(BUCKET).applyInPandas(_bucket_function(job), schema=FINDINGS_SCHEMA)
+
+
+def _partition_keys(spark: Any, count: int) -> list[int]:
+    """For each partition 0..count-1 an int key that Spark's hash partitioning sends there.
+
+    Spark places a key in ``pmod(hash(key), partitions)`` (Murmur3, seed 42): buckets
+    0, 1, 2 ... would often share a partition and run one after the other on one core.
+    Asked of Spark itself, so it is Spark's own hash.
+    """
+    from pyspark.sql import functions as F
+
+    probe = spark.range(count * 64).select(
+        F.col("id").cast("int").alias("key"),
+        F.expr(f"pmod(hash(cast(id as int)), {int(count)})").alias("part"),
+    )
+    found: dict[int, int] = {}
+    for key, part in probe.collect():
+        found.setdefault(int(part), int(key))
+    # a partition no probe reached (vanishingly rare) shares another's key: slower, still right
+    return [found.get(k, k) for k in range(count)]
 
 
 def _default_buckets(spark: Any) -> int:
@@ -218,12 +239,14 @@ def _bucket_function(job: BucketJob) -> Any:
     return checked
 
 
-def _bucket_udf(count: int) -> Any:
-    """A scalar pandas UDF ``(patient, claim) -> bucket``."""
+def _bucket_udf(keys: list[int]) -> Any:
+    """A scalar pandas UDF ``(patient, claim) -> bucket key`` (``keys[bucket_of(...)]``)."""
     from pyspark.sql.functions import pandas_udf
 
+    table = np.asarray(keys, dtype=np.int32)
+
     def bucket(patient: pd.Series, claim: pd.Series) -> pd.Series:
-        return bucket_of(patient, claim, count=count)
+        return pd.Series(table[bucket_of(patient, claim, count=len(table)).to_numpy()])
 
     return pandas_udf(bucket, returnType="int")
 
