@@ -277,3 +277,16 @@ def test_each_bucket_gets_its_own_partition(spark):
         frame = spark.createDataFrame([(k,) for k in keys], "key int").repartition(count, "key")
         parts = frame.select(F.spark_partition_id().alias("p")).collect()
         assert sorted(r["p"] for r in parts) == list(range(count))
+
+
+def test_stage_progress_reports_running_stages(spark):
+    import time
+
+    from addin.engines.spark_session import stage_progress
+
+    calls = []
+    with stage_progress(spark, lambda stage, done, total: calls.append((stage, done, total)), 0.05):
+        spark.sparkContext.parallelize(range(4), 2).map(lambda x: time.sleep(1.0) or x).collect()
+    stages = [c for c in calls if c[0].startswith("Spark stage ")]
+    assert stages and all(total == 2 and 0 <= done <= 2 for _, done, total in stages)
+    assert calls[-1] == ("done", 1, 1)
