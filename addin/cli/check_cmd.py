@@ -142,6 +142,13 @@ def register(subparsers) -> None:
     from addin.cli import stream_cmd
 
     stream_cmd.add_arguments(parser.add_argument_group("big inputs"))
+    parser.add_argument(
+        "--engine", choices=["local", "spark"], default="local",
+        help="local (default) or spark: Parquet/CSV in, findings .parquet out (docs/spark.md)",
+    )
+    parser.add_argument(
+        "--master", default="local[2]", help="Spark master for --engine spark (local[2], spark://…, yarn)"
+    )
     parser.set_defaults(func=run_check)
 
 
@@ -166,6 +173,10 @@ def _sheet(text: str | None) -> str | int | None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Run the check; print the findings and the summary; write the files asked for."""
+    if args.engine == "spark":
+        from addin.engines.spark_cli import run_spark_check
+
+        return run_spark_check(args)
     from addin.checker import check, write_findings
     from addin.checker.progress import reporter
     from addin.rules import load_config
