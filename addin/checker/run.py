@@ -104,6 +104,9 @@ def check(
             chunk_lines=chunk_lines,
         )
     finally:
+        # never leave the warm-up thread inside pyarrow when an input error ends the process:
+        # interpreter shutdown under a running native thread aborts ("terminate called ...")
+        warm.join()
         reporter("done", 1, 1)
     from addin.reference.currency import annotate_check
 

