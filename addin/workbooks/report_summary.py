@@ -18,6 +18,7 @@ from openpyxl.styles import Font, PatternFill
 
 from addin.findings import SEVERITIES
 from addin.reference import currency
+from addin.rules.base import FAMILIES as RULE_FAMILIES
 from addin.workbooks import charts, styles
 from addin.workbooks.report_findings import (
     FAMILY_COLUMN,
@@ -29,19 +30,8 @@ from addin.workbooks.report_findings import (
 from addin.workbooks.rows import RowWriter
 from addin.workbooks.safe_cells import CellMaker
 
-#: Rule families in the order the Summary lists them (PRODUCT.md "Batch check").
-FAMILIES = [
-    "ptp",
-    "mue",
-    "aoc",
-    "modifier",
-    "code",
-    "diagnosis",
-    "demographic",
-    "global",
-    "duplicate",
-    "input",
-]
+#: Rule families in the order the Summary lists them (the registry's order, PRODUCT.md).
+FAMILIES = list(RULE_FAMILIES)
 FAMILY_NAMES = {
     "ptp": "code pairs (PTP)",
     "mue": "units (MUE)",
