@@ -239,18 +239,9 @@ def _open(path: Path, column_map, batch_lines: int, name: str):
 
 
 def _mapping(source, column_map, ignore_columns, name: str):
-    from addin.claims.columns import MappingError, UnusedColumnError, map_columns
-    from addin.claims.sources import headers_list
-    from addin.errors import InputFileError
+    from addin.claims.reader import column_mapping
 
-    try:
-        return map_columns(source.headers, column_map, ignore_columns)
-    except UnusedColumnError as exc:
-        raise InputFileError(name, str(exc), line=source.header_row) from None
-    except MappingError as exc:
-        raise InputFileError(
-            name, f"{exc}; headers found: {headers_list(source.headers)}", line=source.header_row
-        ) from None
+    return column_mapping(source.headers, column_map, ignore_columns, name, source.header_row)
 
 
 def _column_mapping(source, mapping) -> dict:

@@ -31,6 +31,19 @@ from addin.errors import InputFileError
 log = logging.getLogger(__name__)
 
 
+def column_mapping(headers, column_map, ignore_columns, name: str, header_row: int):
+    """:func:`~addin.claims.columns.map_columns`, its refusals as :class:`InputFileError`
+    naming the file and the header row (shared by the whole-file and the batched reads)."""
+    try:
+        return map_columns(headers, column_map, ignore_columns)
+    except UnusedColumnError as exc:
+        raise InputFileError(name, str(exc), line=header_row) from None
+    except MappingError as exc:
+        raise InputFileError(
+            name, f"{exc}; headers found: {headers_list(headers)}", line=header_row
+        ) from None
+
+
 def read_claims(
     source: Source,
     sheet: str | int | None = None,
@@ -71,14 +84,7 @@ def read_claims(
         raise InputFileError(display_name(source, source_name), str(exc)) from None
     name, sha256, table = read_table(source, sheet, column_map, source_name)
     default = as_date(date_default, name)
-    try:
-        mapping = map_columns(table.headers, column_map, ignore_columns)
-    except UnusedColumnError as exc:
-        raise InputFileError(name, str(exc), line=table.header_row) from None
-    except MappingError as exc:
-        raise InputFileError(
-            name, f"{exc}; headers found: {headers_list(table.headers)}", line=table.header_row
-        ) from None
+    mapping = column_mapping(table.headers, column_map, ignore_columns, name, table.header_row)
     result = assemble(table, mapping, default, name, sha256)
     meta = result.meta
     log.info(
