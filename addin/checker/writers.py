@@ -118,7 +118,7 @@ class FindingsSink:
         """Append one batch of findings (:data:`FINDING_COLUMNS`)."""
         if not len(findings) and self.count:
             return
-        self.write_table(_arrow_table(findings, dates_as_text=False))
+        self.write_table(_arrow_table(findings))
 
     def write_table(self, table) -> None:
         """Append one batch already in Arrow form (the schema :func:`arrow_findings` gives)."""
@@ -158,12 +158,12 @@ def _arrow_schema(*, dates_as_text: bool = False):
     return pa.schema(fields)
 
 
-def _arrow_table(findings: pd.DataFrame, *, dates_as_text: bool):
-    """The findings as a pyarrow Table of :func:`_arrow_schema` (text never null)."""
+def _arrow_table(findings: pd.DataFrame):
+    """The findings as a pyarrow Table of :func:`_arrow_schema` (text never null, ``dos`` a
+    date; CSV and JSON turn it into text with :func:`_dates_as_text`)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    schema = _arrow_schema(dates_as_text=dates_as_text)
+    schema = _arrow_schema()
     arrays = []
     n = len(findings)
     for field in schema:
@@ -177,12 +177,7 @@ def _arrow_table(findings: pd.DataFrame, *, dates_as_text: bool):
             arrays.append(pa.array(values, pa.int64()))
         elif name == "dos":
             days = pd.to_datetime(column, errors="coerce").to_numpy(dtype="datetime64[D]")
-            dates = pa.array(days, pa.date32())
-            if dates_as_text:
-                text = pc.strftime(dates.cast(pa.timestamp("s")), format="%Y-%m-%d")
-                arrays.append(pc.fill_null(text, "").cast(pa.large_string()))
-            else:
-                arrays.append(dates)
+            arrays.append(pa.array(days, pa.date32()))
         else:
             arrays.append(_text_array(column))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -242,7 +237,7 @@ def _dates_as_text(table):
 
 def arrow_findings(findings: pd.DataFrame):
     """The findings as a pyarrow Table (text never null, ``row`` int64, ``dos`` date32)."""
-    return _arrow_table(findings, dates_as_text=False)
+    return _arrow_table(findings)
 
 
 def _json_records(table, terminator: str):
