@@ -278,6 +278,10 @@ def annotate_check(
     weights = lines["count"].to_numpy()[known] if "count" in lines else None
     problems: list[str] = []
     by_key = {(v.table, v.setting, v.vintage): v for v in versions}
+    # the distinct days of service and their line counts, once for every table
+    unique, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
+    if weights is not None:
+        counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique)).astype(np.int64)
     for table, table_setting in _table_keys(setting):
         version_set = reference.version_set(table, table_setting)
         if not version_set:
@@ -289,9 +293,6 @@ def annotate_check(
                 described.period = span[2]
         if not len(days):
             continue
-        unique, inverse, counts = np.unique(days, return_inverse=True, return_counts=True)
-        if weights is not None:
-            counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(unique)).astype(np.int64)
         index, status = assess_days(version_set, unique)
         for number in np.unique(index[status > 0]):
             version = version_set.versions[int(number)]
@@ -325,24 +326,38 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
     """
     if not len(findings):
         return findings
-    source_ids, source_uniques = pd.factorize(findings["source"].astype(object).fillna(""))
-    source_uniques = pd.Index(source_uniques.astype(str), dtype=object)
-    table = findings["rule"].astype(object).map(FAMILY_TABLES).to_numpy(dtype=object)
-    by_text = np.where(
-        source_uniques.str.contains("RVU", regex=False),
-        schema.RVU,
-        np.where(source_uniques.str.contains("HCPCS Level II", regex=False), schema.HCPCS, None),
+    source_ids, source_uniques = pd.factorize(findings["source"], use_na_sentinel=True)
+    # a missing source reads as "" (the last unique)
+    source_uniques = pd.Index([*(str(u) for u in source_uniques), ""], dtype=object)
+    source_ids = np.where(source_ids < 0, len(source_uniques) - 1, source_ids)
+    # which table answered each finding, as a number into ``names``: the rule's family
+    # (PTP, MUE, AOC) first, else the table its source names (RVU, HCPCS), else none
+    names = [None, *sorted({*FAMILY_TABLES.values(), schema.RVU, schema.HCPCS})]
+    number = {name: k for k, name in enumerate(names)}
+    rule_ids, rule_uniques = pd.factorize(findings["rule"], use_na_sentinel=True)
+    by_rule = np.array(
+        [number[FAMILY_TABLES.get(str(r))] if str(r) in FAMILY_TABLES else 0 for r in rule_uniques]
+        + [0],
+        dtype=np.int64,
     )
-    if len(source_uniques):
-        table = np.where(pd.isna(table), by_text[source_ids], table)
+    by_text = np.array(
+        [
+            number[schema.RVU] if "RVU" in u else number[schema.HCPCS] if "HCPCS Level II" in u else 0
+            for u in source_uniques
+        ],
+        dtype=np.int64,
+    )
+    table = by_rule[rule_ids]  # -1 (missing rule) reads the trailing 0
+    table = np.where(table == 0, by_text[source_ids], table)
     days, known = _days_of(findings["dos"])
     note_ids = np.zeros(len(findings), dtype=np.int64)  # 0 = no note
     notes: list[tuple[str, str]] = [("", "")]
     note_number: dict[tuple[str, str], int] = {}
-    for name in sorted({t for t in table if isinstance(t, str)}):
+    for table_no in np.unique(table[table > 0]):
+        name = names[int(table_no)]
         table_setting = setting if name in (schema.PTP, schema.MUE) else schema.ALL_SETTINGS
         version_set = reference.version_set(name, table_setting)
-        mask = (table == name) & known
+        mask = (table == table_no) & known
         if not version_set or not mask.any():
             continue
         unique, inverse = np.unique(days[mask], return_inverse=True)
@@ -371,15 +386,22 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
         for p in pairs
     ]
     findings["source"] = _text_series(pa.array(texts, pa.large_string()).take(pa.array(pair_ids)))
-    ptp_stale = flagged & (table == schema.PTP)
+    ptp_stale = flagged & (table == number[schema.PTP])
     if ptp_stale.any():
         message = pa.array(findings["message"], from_pandas=True)
-        message = pc.fill_null(message.cast(pa.large_string()), "")
+        if message.type != pa.large_string():
+            message = message.cast(pa.large_string())
+        if message.null_count:
+            message = pc.fill_null(message, "")
         periods = np.array([period for _, period in notes], dtype=object)[note_ids]
         for period in sorted(set(periods[ptp_stale])):  # one pass per stale table period
-            where = pa.array(ptp_stale & (periods == period))
-            replaced = pc.replace_substring(message, "still active", f"not deleted in the {period} table")
-            message = pc.if_else(where, replaced, message)
+            rows = np.flatnonzero(ptp_stale & (periods == period))
+            replaced = pc.replace_substring(
+                message.take(pa.array(rows)), "still active", f"not deleted in the {period} table"
+            )
+            mask = np.zeros(len(message), dtype=bool)
+            mask[rows] = True
+            message = pc.replace_with_mask(message, pa.array(mask), replaced)
         findings["message"] = _text_series(message)
     return findings
 

@@ -26,7 +26,20 @@ def _fee_status(context: RuleContext) -> pd.Series:
     """Each line's fee-schedule status, read from the RVU row the line is priced on (its
     26/TC/53 row when billed with that modifier and the release has one, else the global
     row): :attr:`~addin.rules.context.RuleContext.line_fees`."""
-    return context.line_fees["status"].astype(object).fillna("").astype(str)
+    def build() -> pd.Series:
+        status = context.line_fees["status"]
+        if not isinstance(status.dtype, pd.CategoricalDtype):
+            return status.astype(object).fillna("").astype(str)
+        # the few distinct statuses as text, not a million text copies (missing reads "")
+        values = status.array
+        labels = pd.Index([str(c) for c in values.categories] + [""], dtype=object)
+        codes = values.codes.astype("int64")
+        codes[codes < 0] = len(labels) - 1
+        ids, uniques = pd.factorize(labels)
+        text = pd.Categorical.from_codes(ids[codes], categories=pd.Index(uniques, dtype=object))
+        return pd.Series(text, index=status.index)
+
+    return context.memo("fee_status", build)
 
 
 def _source(status: pd.DataFrame, hits: Hits, fallback: str) -> pd.Series:
