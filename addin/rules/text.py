@@ -28,6 +28,13 @@ def _arrow_text(part: object):
     import pyarrow.compute as pc
 
     text = pa.large_string()
+    categorical = part.array if isinstance(part, pd.Series) else part
+    if isinstance(categorical, pd.Categorical):
+        decoded = _categorical_text(categorical)
+        if decoded is not None:
+            return decoded
+    if isinstance(part, np.ndarray) and np.issubdtype(part.dtype, np.integer):
+        return pc.cast(pa.array(part), text)  # str(int) and Arrow agree on whole numbers
     plain = isinstance(part, pd.Series) and not isinstance(part.dtype, pd.CategoricalDtype)
     if plain and (part.dtype == "str" or part.dtype == object):
         try:
@@ -40,6 +47,20 @@ def _arrow_text(part: object):
             return pa.array([""] * len(part), text)
     series = as_text(part)  # numbers, categories, mixed objects: exactly as before
     return pc.fill_null(pa.array(series, from_pandas=True).cast(text), "")
+
+
+def _categorical_text(values: pd.Categorical):
+    """A Categorical of text as an Arrow ``large_string`` array decoded in Arrow (missing
+    reads ``""``), or None when its categories are not all text (numbers print differently)."""
+    import pyarrow as pa
+
+    categories = np.asarray(values.categories, dtype=object)
+    if not all(type(c) is str for c in categories):
+        return None
+    labels = pa.array([*categories.tolist(), ""], pa.large_string())
+    codes = np.asarray(values.codes, dtype=np.int64)
+    codes = np.where(codes < 0, len(categories), codes)
+    return labels.take(pa.array(codes))
 
 
 def cat(*parts: object) -> pd.Series:
@@ -93,7 +114,12 @@ def iso_dates(values: object, missing: str = "") -> pd.Series:
 
 def int_text(values: object) -> pd.Series:
     """Whole numbers (row numbers, units, counts) as text."""
-    return pd.Series(np.asarray(values, dtype=np.int64)).astype(str)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    numbers = pa.array(np.asarray(values, dtype=np.int64))
+    series = pc.cast(numbers, pa.large_string()).to_pandas()
+    return series if series.dtype == "str" or series.dtype == object else series.astype(str)
 
 
 rows_text = int_text
