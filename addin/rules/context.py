@@ -159,6 +159,17 @@ class RuleContext:
 
     # ------------------------------------------------------------------ plain columns
     @cached_property
+    def patient_numbers(self) -> np.ndarray:
+        """Each line's patient as a number (int64; equal numbers = the same ``patient_key``)."""
+        return pd.factorize(self.lines["patient_key"])[0].astype(np.int64)
+
+    @cached_property
+    def claim_numbers(self) -> np.ndarray:
+        """Each line's claim id as a number (int64; equal numbers = the same ``claim_id`` text,
+        ``""`` included: combine with :attr:`patient_numbers` for a claim of one patient)."""
+        return pd.factorize(self.lines["claim_id"])[0].astype(np.int64)
+
+    @cached_property
     def cpt(self) -> np.ndarray:
         """The procedure code of each line (object array of str)."""
         codes, categories = code_categories(self.lines["cpt"])

@@ -430,11 +430,11 @@ def _claim_codes(context: RuleContext, dx: DxFacts, ordinal_of_form: np.ndarray)
     lines = context.lines
     n = len(lines)
     cell = lines["dx"].cat.codes.to_numpy(dtype=np.int64)
-    patient, _ = pd.factorize(lines["patient_key"])
-    claim_text = lines["claim_id"].to_numpy(dtype=object)
-    claim_id, claim_uniques = pd.factorize(claim_text)
-    claim = patient.astype(np.int64) * (len(claim_uniques) + 1) + claim_id
-    claim = np.where(claim_text == "", -1 - np.arange(n, dtype=np.int64), claim)
+    patient = context.patient_numbers
+    claim_id = context.claim_numbers
+    claim = patient * (int(claim_id.max()) + 2 if n else 1) + claim_id
+    no_claim_id = (lines["claim_id"] == "").to_numpy(dtype=bool)
+    claim = np.where(no_claim_id, -1 - np.arange(n, dtype=np.int64), claim)
     claim, _ = pd.factorize(claim)
     claim = claim.astype(np.int64)
     has = cell >= 0

@@ -83,9 +83,9 @@ def _global_lines(context: RuleContext) -> GlobalLines:
     def build() -> GlobalLines:
         lines = context.lines
         n = len(lines)
-        patient, _ = pd.factorize(lines["patient_key"])
+        patient = context.patient_numbers
         provider, providers = pd.factorize(lines["provider_npi"])
-        key = patient.astype(np.int64) * (len(providers) + 1) + provider
+        key = patient * (len(providers) + 1) + provider
         day = lines["day"].to_numpy(dtype=np.int64)
         dated = lines["dos"].notna().to_numpy()
         status = context.code_status

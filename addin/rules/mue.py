@@ -103,7 +103,7 @@ def _date_edit(context: RuleContext, wanted_mai: int) -> pd.DataFrame:
     units = lines["units"].to_numpy()[candidate]
     total = np.bincount(key_ids, weights=units).astype(np.int64)
     line_count = np.bincount(key_ids)
-    claims_ids, _ = pd.factorize(lines["claim_id"].to_numpy()[candidate])
+    claims_ids = context.claim_numbers[candidate]
     claim_pairs = pd.DataFrame({"k": key_ids, "c": claims_ids}).drop_duplicates()
     claim_count = np.bincount(claim_pairs["k"].to_numpy(), minlength=len(total))
     first_line = np.full(len(total), -1, dtype=np.int64)
