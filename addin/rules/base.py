@@ -96,7 +96,17 @@ def _column(value: object, length: int, dtype: str = "str") -> pd.Series:
         return value.reset_index(drop=True)
     if isinstance(value, (np.ndarray, list, pd.Index, pd.Categorical)):
         return pd.Series(value)
+    if length > 10_000 and dtype == "str" and isinstance(value, str):
+        return _repeated_text(value, length)
     return pd.Series([value] * length, dtype=dtype) if length else pd.Series([], dtype=dtype)
+
+
+def _repeated_text(value: str, length: int) -> pd.Series:
+    """``value`` ``length`` times as a text Series, built in Arrow (no list of ``length``)."""
+    import pyarrow as pa
+
+    series = pa.repeat(pa.scalar(value, pa.large_string()), length).to_pandas()
+    return series if series.dtype == "str" else series.astype("str")
 
 
 def raw_findings(
@@ -133,6 +143,11 @@ def raw_findings(
     return frame
 
 
+_NO_FINDINGS: list[pd.DataFrame] = []
+
+
 def no_findings() -> pd.DataFrame:
-    """An empty :func:`raw_findings` frame."""
-    return raw_findings(np.zeros(0, dtype=np.int64))
+    """An empty :func:`raw_findings` frame (a copy of one built once)."""
+    if not _NO_FINDINGS:
+        _NO_FINDINGS.append(raw_findings(np.zeros(0, dtype=np.int64)))
+    return _NO_FINDINGS[0].copy()
