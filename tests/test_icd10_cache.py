@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
 
+import numpy as np
 import pytest
 
+from addin.reference import derived_cache
 from addin.reference import icd10_package as icd10
 from addin.reference.icd10 import Icd10Lookup
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def real_sets():
-    """The package's code lists (built once per process), so a rebuild here costs no XML parse."""
-    return icd10.code_sets()
+    """The package's code arrays, built from the XML once for the module."""
+    return icd10._build_package_sets()
 
 
 @pytest.fixture
@@ -29,8 +29,12 @@ def fresh(monkeypatch, real_sets):
 
     monkeypatch.setattr(icd10, "_SETS", None)
     monkeypatch.setattr(icd10, "_build_package_sets", build)
-    icd10._write_cache(*real_sets)
+    derived_cache.write("icd10cm", icd10._package_version(), icd10.LAYOUT, real_sets)
     return builds
+
+
+def cache_file():
+    return derived_cache.cache_path("icd10cm", icd10._package_version(), icd10.LAYOUT)
 
 
 def answers() -> tuple[bool, bool, bool]:
@@ -48,11 +52,23 @@ def test_sound_cache_is_used_without_rebuilding(fresh, monkeypatch):
     assert fresh == []
 
 
+def test_cache_round_trip_equals_the_built_lists(fresh, real_sets):
+    codes, billable = icd10.package_codes()
+    assert fresh == []
+    assert codes.dtype == real_sets["codes"].dtype and np.array_equal(codes, real_sets["codes"])
+    assert np.array_equal(billable, real_sets["billable"])
+    # the lists themselves: unique sorted codes, a header (K83) valid but not billable
+    listed = codes.tolist()
+    assert listed == sorted(set(listed))
+    assert "K83" in listed and not billable[listed.index("K83")]
+    assert billable[listed.index("E119")]
+
+
 def test_truncated_cache_is_rebuilt_not_an_eof_error(fresh, monkeypatch, caplog):
-    path = icd10._cache_path()
+    path = cache_file()
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with caplog.at_level(logging.WARNING, logger="addin.reference.icd10_package"):
+    with caplog.at_level(logging.WARNING):
         assert answers() == (True, True, False)
     assert fresh == [1]
     assert "damaged" in caplog.text and "rebuilding" in caplog.text
@@ -62,17 +78,30 @@ def test_truncated_cache_is_rebuilt_not_an_eof_error(fresh, monkeypatch, caplog)
     assert fresh == [1]
 
 
-def test_altered_cache_is_detected_by_checksum(fresh, monkeypatch, caplog):
-    path = icd10._cache_path()
-    payload = json.loads(gzip.decompress(path.read_bytes()))
-    payload["billable"].remove("E119")  # a wrong answer if the cache were trusted
-    payload["billable"].append("K83")
-    path.write_bytes(gzip.compress(json.dumps(payload).encode()))
-    with caplog.at_level(logging.WARNING, logger="addin.reference.icd10_package"):
+def test_altered_cache_is_detected_by_checksum(fresh, monkeypatch, caplog, real_sets):
+    # E11.9 no longer billable, K83 billable: a wrong answer if the cache were trusted
+    codes = real_sets["codes"].tolist()
+    billable = real_sets["billable"].copy()
+    billable[codes.index("E119")], billable[codes.index("K83")] = False, True
+    good = cache_file().read_bytes()
+    altered = derived_cache.encode(
+        "icd10cm", icd10._package_version(), icd10.LAYOUT, {"codes": real_sets["codes"], "billable": billable}
+    )
+    # keep the sound file's checksum: only the payload changes
+    start = len(derived_cache.MAGIC)
+    cache_file().write_bytes(altered[:start] + good[start : start + 32] + altered[start + 32 :])
+    with caplog.at_level(logging.WARNING):
         assert answers() == (True, True, False)
     assert fresh == [1]
     assert "checksum" in caplog.text
     reload(monkeypatch)
+    assert answers() == (True, True, False)
+    assert fresh == [1]
+
+
+def test_inconsistent_lists_with_a_valid_checksum_are_rebuilt(fresh, monkeypatch, real_sets):
+    unsorted = {"codes": real_sets["codes"][::-1].copy(), "billable": real_sets["billable"]}
+    derived_cache.write("icd10cm", icd10._package_version(), icd10.LAYOUT, unsorted)
     assert answers() == (True, True, False)
     assert fresh == [1]
 
@@ -82,33 +111,24 @@ def test_altered_cache_is_detected_by_checksum(fresh, monkeypatch, caplog):
     [
         lambda data: data[:10],
         lambda data: b"",
-        lambda data: data[:40] + bytes([data[40] ^ 0xFF]) + data[41:],
-        lambda data: b"\x80\x04not a pickle, not gzip",
-        lambda data: gzip.compress(b"[1, 2, 3]"),
-        lambda data: gzip.compress(b'{"format": 2, "version": null}'),
+        lambda data: data[:100] + bytes([data[100] ^ 0xFF]) + data[101:],
+        lambda data: data[:-1] + bytes([data[-1] ^ 0x01]),
+        lambda data: b"\x80\x04not a pickle, not a cache",
+        lambda data: data + b"more",
     ],
 )
 def test_any_damage_is_rebuilt(fresh, monkeypatch, damage):
-    path = icd10._cache_path()
+    path = cache_file()
     path.write_bytes(damage(path.read_bytes()))
     assert answers() == (True, True, False)
-    payload = json.loads(gzip.decompress(path.read_bytes()))
-    assert payload["sha256"] == icd10._digest(
-        payload["version"], payload["valid"], payload["billable"]
-    )
-
-
-def test_cache_of_the_earlier_format_is_replaced(fresh, monkeypatch):
-    path = icd10._cache_path()
-    valid, billable = icd10._SETS or icd10.code_sets()
+    assert fresh == [1]
     reload(monkeypatch)
-    path.write_bytes(gzip.compress(json.dumps({"valid": valid, "billable": billable}).encode()))
     assert answers() == (True, True, False)
-    assert json.loads(gzip.decompress(path.read_bytes()))["format"] == icd10.CACHE_FORMAT
+    assert fresh == [1]  # rewritten sound
 
 
 def test_cache_is_written_atomically(fresh, monkeypatch):
-    path = icd10._cache_path()
+    path = cache_file()
     path.unlink()
     reload(monkeypatch)
     assert answers() == (True, True, False)

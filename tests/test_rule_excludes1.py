@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-
 import numpy as np
+import pandas as pd
 import pytest
 from test_rule_fixtures import findings_for, ids, line, tiny_reference
 
-from addin.reference import excludes1
+from addin.reference import derived_cache, excludes1
 
 
 @pytest.fixture
@@ -101,17 +99,39 @@ def test_rule_registered_and_documented():
 def test_cache_round_trip_and_damage(tmp_path, monkeypatch):
     monkeypatch.setattr(excludes1, "_TABLE", None)
     built = excludes1.excludes1_table()
-    path = excludes1._cache_path()
+    path = derived_cache.cache_path("excludes1", excludes1._package_version(), excludes1.LAYOUT)
     assert path.exists()
     monkeypatch.setattr(excludes1, "_TABLE", None)
     again = excludes1.excludes1_table()
     assert again.rules.equals(built.rules) and list(again.codes) == list(built.codes)
-    payload = json.loads(gzip.decompress(path.read_bytes()))
-    payload["body"]["notes"][0][1] = "altered"
-    path.write_bytes(gzip.compress(json.dumps(payload).encode()))
-    assert excludes1._read_cache() is None  # checksum mismatch: rebuilt, never trusted
-    path.write_bytes(b"not gzip")
-    assert excludes1._read_cache() is None
+    pd.testing.assert_frame_equal(again.notes, built.notes)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x20  # one byte of the arrays altered
+    path.write_bytes(bytes(data))
+    read = derived_cache.read  # checksum mismatch: rebuilt, never trusted
+    version = excludes1._package_version()
+    assert read("excludes1", version, excludes1.LAYOUT, excludes1._check, "Excludes1") is None
+    path.write_bytes(b"not a cache")
+    assert read("excludes1", version, excludes1.LAYOUT, excludes1._check, "Excludes1") is None
+
+
+def test_cache_equals_the_freshly_built_table(monkeypatch):
+    """The table read from the cache answers exactly as the one compiled from the tabular."""
+    fresh = excludes1._build()
+    monkeypatch.setattr(excludes1, "_TABLE", None)
+    excludes1.excludes1_table()  # fills the cache (this test's home is empty)
+    monkeypatch.setattr(excludes1, "_TABLE", None)
+    cached = excludes1.excludes1_table()
+    assert cached.codes.tolist() == fresh.codes.tolist() and cached.source == fresh.source
+    pd.testing.assert_frame_equal(cached.rules, fresh.rules)
+    pd.testing.assert_frame_equal(cached.notes, fresh.notes)
+    probes = np.array([*fresh.codes[::97].tolist(), "E11.9", "e11.9", "E11.9\0", "", "X"], object)
+    plain = pd.Index(fresh.codes.astype(object)).get_indexer(pd.Index(probes))
+    assert cached.ordinals(probes).tolist() == plain.tolist()
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, len(fresh.codes), (2, 3000))
+    assert cached.excluded(a, b).tolist() == fresh.excluded(a, b).tolist()
+    pd.testing.assert_frame_equal(cached.pairs(a, b), fresh.pairs(a, b))
 
 
 def test_most_specific_note_is_named(ref):

@@ -63,9 +63,9 @@ def bundled_home(tmp_path_factory) -> Path:
     previous = os.environ.get("CPT_ADDIN_HOME")
     os.environ["CPT_ADDIN_HOME"] = str(home)
     try:
-        from addin.reference.icd10_package import code_sets
+        from addin.reference.icd10_package import package_codes
 
-        code_sets()
+        package_codes()
     finally:
         if previous is None:
             os.environ.pop("CPT_ADDIN_HOME", None)

@@ -32,26 +32,16 @@ over pairs).
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
-import json
-import logging
-import os
 import re
 import threading
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from addin.reference import derived_cache
 from addin.reference.icd10_package import _package_version, module, package_source
-from addin.reference.paths import addin_home
-
-LOG = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+from addin.reference.sorted_keys import SortedKeys
 
 _CODE = r"[A-Z]\d[0-9A-Z](?:\.[0-9A-Z]{1,4})?"
 #: one code reference: a range (tried first) or a single code, each with an optional dash,
@@ -73,14 +63,19 @@ def _dotless(code: str) -> str:
 class Excludes1Table:
     """The compiled Excludes1 notes (see the module docstring)."""
 
-    codes: pd.Index  # dotted codes in tabular order (ordinal = position)
+    codes: np.ndarray  # dotted codes (``U``) in tabular order (ordinal = position)
     rules: pd.DataFrame  # bearer_lo, bearer_hi, ex_lo, ex_hi, note (index into notes)
     notes: pd.DataFrame  # bearer (dotted item), text, reference (the parsed reference)
     source: str
+    #: the codes sorted, for a binary search instead of a hash index built per process
+    lookup: SortedKeys | None = None
 
     def ordinals(self, dotted_codes: np.ndarray) -> np.ndarray:
         """The ordinal of each dotted code (``E11.9``), -1 when the tabular has no such code."""
-        return self.codes.get_indexer(pd.Index(np.asarray(dotted_codes, dtype=object)))
+        if self.lookup is not None:
+            return self.lookup.positions(dotted_codes)
+        index = pd.Index(np.asarray(self.codes, dtype=object))
+        return index.get_indexer(pd.Index(np.asarray(dotted_codes, dtype=object)))
 
     def excluded(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """One bool per pair (a[i], b[i]): does any note on ``a`` (or its ancestors) exclude
@@ -261,79 +256,59 @@ def _build() -> Excludes1Table:
     ).astype(np.int64)
     notes_frame = pd.DataFrame(note_rows, columns=["bearer", "text", "reference"])
     return Excludes1Table(
-        codes=pd.Index(dotted, dtype=object),
+        codes=np.asarray(dotted, dtype=str),
         rules=rules,
         notes=notes_frame,
         source=f"Excludes1 notes, {package_source()}",
+        lookup=SortedKeys.of(dotted),
     )
 
 
-def _cache_path() -> Path:
-    return addin_home() / "cache" / f"excludes1-{_package_version()}.json.gz"
+#: Layout of the cached arrays (see :func:`_arrays`); bump when it changes.
+LAYOUT = 1
+_RULE_COLUMNS = ["bearer_lo", "bearer_hi", "ex_lo", "ex_hi", "note"]
+_NOTE_COLUMNS = ["bearer", "text", "reference"]
 
 
-def _body(table: Excludes1Table) -> dict:
-    return {
-        "codes": [str(c) for c in table.codes],
-        "rules": table.rules.to_numpy().tolist(),
-        "notes": table.notes.to_numpy().tolist(),
-        "source": table.source,
+def _arrays(table: Excludes1Table) -> derived_cache.Arrays:
+    lookup = table.lookup or SortedKeys.of(table.codes)
+    arrays = {  # the codes are stored once, sorted, with their tabular order
+        "sorted": lookup.keys,
+        "order": lookup.order,
+        "rules": table.rules[_RULE_COLUMNS].to_numpy(dtype=np.int64),
+        "source": np.array([table.source], dtype=object),
     }
+    for column in _NOTE_COLUMNS:
+        arrays[column] = table.notes[column].to_numpy(dtype=object)
+    return arrays
 
 
-def _digest(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+def _from_arrays(arrays: derived_cache.Arrays) -> Excludes1Table:
+    codes = np.empty_like(arrays["sorted"])
+    codes[arrays["order"]] = arrays["sorted"]
+    return Excludes1Table(
+        codes=codes,
+        rules=pd.DataFrame(arrays["rules"], columns=_RULE_COLUMNS),
+        notes=pd.DataFrame({column: arrays[column] for column in _NOTE_COLUMNS}),
+        source=str(arrays["source"][0]),
+        lookup=SortedKeys(arrays["sorted"], arrays["order"]),
+    )
 
 
-def _from_body(body: dict) -> Excludes1Table:
-    rules = pd.DataFrame(
-        body["rules"], columns=["bearer_lo", "bearer_hi", "ex_lo", "ex_hi", "note"]
-    ).astype(np.int64)
-    notes = pd.DataFrame(body["notes"], columns=["bearer", "text", "reference"])
-    codes = pd.Index(np.asarray(body["codes"], dtype=object), dtype=object)
+def _check(arrays: derived_cache.Arrays) -> None:
+    codes, rules = arrays["sorted"], arrays["rules"]
+    notes = len(arrays["bearer"])
+    if rules.dtype != np.int64 or rules.ndim != 2 or rules.shape[1] != len(_RULE_COLUMNS):
+        raise derived_cache.CacheDamaged("no rule table")
+    lengths = {len(arrays[column]) for column in _NOTE_COLUMNS}
+    if lengths != {notes} or arrays["source"].shape != (1,):
+        raise derived_cache.CacheDamaged("notes of different lengths")
     if len(rules) and (
-        int(rules["note"].max()) >= len(notes)
-        or int(rules[["bearer_hi", "ex_hi"]].to_numpy().max()) >= len(codes)
+        rules.min() < 0 or int(rules[:, 4].max()) >= notes or int(rules[:, :4].max()) >= len(codes)
     ):
-        raise ValueError("rules point outside the code list")
-    return Excludes1Table(codes=codes, rules=rules, notes=notes, source=str(body["source"]))
-
-
-def _read_cache() -> Excludes1Table | None:
-    """The cached table, or None when absent or damaged (damage is logged, never fatal)."""
-    path = _cache_path()
-    if not path.exists():
-        return None
-    try:
-        payload = json.loads(gzip.decompress(path.read_bytes()))
-        if payload.get("format") != CACHE_FORMAT or payload.get("version") != _package_version():
-            return None
-        body = payload["body"]
-        if payload.get("sha256") != _digest(body):
-            raise ValueError("checksum mismatch")
-        return _from_body(body)
-    except Exception as exc:  # noqa: BLE001 - any unreadable cache is rebuilt
-        LOG.warning("Excludes1 cache %s is damaged (%s); rebuilding it", path, type(exc).__name__)
-        return None
-
-
-def _write_cache(table: Excludes1Table) -> None:
-    path = _cache_path()
-    body = _body(table)
-    payload = {
-        "format": CACHE_FORMAT,
-        "version": _package_version(),
-        "sha256": _digest(body),
-        "body": body,
-    }
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(gzip.compress(json.dumps(payload).encode()))
-        os.replace(temp, path)
-    except OSError:  # a read-only home only costs speed
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
+        raise derived_cache.CacheDamaged("rules point outside the code list")
+    if not SortedKeys(codes, arrays["order"]).is_sound(len(codes)):
+        raise derived_cache.CacheDamaged("inconsistent code lookup")
 
 
 _TABLE: Excludes1Table | None = None
@@ -344,14 +319,19 @@ def excludes1_table() -> Excludes1Table:
     """The compiled Excludes1 notes of the package, built once per process.
 
     Building needs the package's parsed XML (seconds); the compiled table is cached per
-    package version in ``CPT_ADDIN_HOME/cache/excludes1-<version>.json.gz`` (gzip'd JSON
-    with a sha256, never a pickle; a damaged cache is logged and rebuilt).
+    package version by :mod:`addin.reference.derived_cache` (checksummed arrays, never a
+    pickle; a damaged cache is logged and rebuilt).
     """
     global _TABLE
     with _LOCK:
         if _TABLE is None:
-            _TABLE = _read_cache()
-            if _TABLE is None:
-                _TABLE = _build()
-                _write_cache(_TABLE)
+            arrays = derived_cache.load(
+                "excludes1",
+                _package_version(),
+                LAYOUT,
+                lambda: _arrays(_build()),
+                _check,
+                "Excludes1",
+            )
+            _TABLE = _from_arrays(arrays)
         return _TABLE

@@ -33,9 +33,10 @@ import pandas as pd
 
 from addin.codes import parse_date
 from addin.reference import bundled
-from addin.reference.icd10_package import code_sets, module, package_source
+from addin.reference.icd10_package import module, package_codes, package_source
 from addin.reference.models import Icd10Fact
 from addin.reference.ptp_index import date_to_day
+from addin.reference.sorted_keys import SortedKeys
 from addin.reference.versions import Version, VersionSet
 
 #: Generic source name (rules that name the data before any lookup).
@@ -71,10 +72,12 @@ def _dotted_array(keys: np.ndarray) -> np.ndarray:
 class CodeSet:
     """One ICD-10-CM code list: dotless codes with their billable flag and descriptions."""
 
-    codes: np.ndarray  # object array of dotless codes, unique
+    codes: np.ndarray  # dotless codes, unique (object, or sorted ``U`` with ``lookup``)
     billable: np.ndarray  # bool, aligned with codes
     descriptions: np.ndarray | None  # object array aligned with codes (None: ask the package)
     source: str
+    #: binary search over the sorted codes (the package's), instead of a hash index
+    lookup: SortedKeys | None = None
 
     @cached_property
     def index(self) -> pd.Index:
@@ -83,6 +86,8 @@ class CodeSet:
 
     def positions(self, keys: np.ndarray) -> np.ndarray:
         """Position of each dotless key in :attr:`codes`, -1 when absent."""
+        if self.lookup is not None:
+            return self.lookup.positions(keys)
         return self.index.get_indexer(pd.Index(keys, dtype=object))
 
     def description(self, position: int) -> str:
@@ -93,11 +98,10 @@ class CodeSet:
 
     @classmethod
     def from_package(cls) -> CodeSet:
-        """The bundled default: the ``simple-icd-10-cm`` tabular."""
-        valid, billable = code_sets()
-        codes = np.asarray(valid, dtype=object)
-        flags = pd.Index(codes, dtype=object).isin(billable)
-        return cls(codes, np.asarray(flags, dtype=bool), None, package_source())
+        """The bundled default: the ``simple-icd-10-cm`` tabular (cached sorted: no hash
+        index is built per process)."""
+        codes, billable = package_codes()
+        return cls(codes, billable, None, package_source(), SortedKeys(codes))
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: str) -> CodeSet:

