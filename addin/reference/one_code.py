@@ -67,7 +67,11 @@ class _Table:
         name = (column, key.__name__)
         if name not in self._keys:
             values = self.table.column(column).to_pylist()
-            self._keys[name] = values if key is _key else [key(value) for value in values]
+            if key is _hcpcs_key:  # inline: ~8,000 HCPCS codes, a function call each costs
+                values = [str(value).strip().upper() for value in values]
+            elif key is not _key:
+                values = [key(value) for value in values]
+            self._keys[name] = values
         return self._keys[name]
 
     def distinct(self, column: str) -> set[Any]:
