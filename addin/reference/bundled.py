@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
 from pathlib import Path
 
-import pandas as pd
-
+from addin.lazy import pandas as pd
 from addin.reference import schema
 from addin.reference.versions import Version
 
@@ -32,6 +32,21 @@ def read_csv_text(path: Path) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame()
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def read_csv_rows(path: Path) -> list[dict[str, str]]:
+    """A bundled CSV as one dict a row, every cell as text, without pandas: the same cells
+    :func:`read_csv_text` gives (blank lines skipped, a short row's missing cells ``""``)."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        return [
+            dict(zip(header, [*row, *[""] * (len(header) - len(row))], strict=False))
+            for row in reader
+            if row
+        ]
 
 
 def canonical(table: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -97,24 +112,18 @@ def bundled_versions(
 
 def _stated_vintages(data_dir: Path) -> dict[tuple[str, str], dt.date]:
     """``versions.csv``: the CMS release each bundled table's rows were taken from."""
-    frame = read_csv_text(data_dir / "versions.csv")
-    if frame.empty:
-        return {}
     return {
-        (row.table, row.setting): dt.date.fromisoformat(row.vintage)
-        for row in frame.itertuples(index=False)
+        (row["table"], row["setting"]): dt.date.fromisoformat(row["vintage"])
+        for row in read_csv_rows(data_dir / "versions.csv")
     }
 
 
 def _stated_periods(data_dir: Path) -> dict[tuple[str, str], str]:
     """``versions.csv`` column ``period``: ``quarter`` or ``year`` (what the release covers)."""
-    frame = read_csv_text(data_dir / "versions.csv")
-    if frame.empty or "period" not in frame.columns:
-        return {}
     return {
-        (row.table, row.setting): row.period.strip().lower()
-        for row in frame.itertuples(index=False)
-        if row.period.strip()
+        (row["table"], row["setting"]): row["period"].strip().lower()
+        for row in read_csv_rows(data_dir / "versions.csv")
+        if row.get("period", "").strip()
     }
 
 
@@ -124,6 +133,12 @@ def load_notes(data_dir: Path) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=["description"]).rename_axis("code")
     return frame.drop_duplicates("code", keep="last").set_index("code")
+
+
+def load_note_rows(data_dir: Path) -> dict[str, dict[str, str]]:
+    """``codes.csv`` as ``{code: row}`` (the last row of a code wins, as in
+    :func:`load_notes`), read without pandas for one-code answers."""
+    return {row["code"]: row for row in read_csv_rows(data_dir / "codes.csv") if "code" in row}
 
 
 def load_modifiers(data_dir: Path) -> pd.DataFrame:

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from addin.errors import DataUnavailableError, InputFileError
+from addin.lazy import pandas as pd
 from addin.reference import schema
 from addin.reference.models import Currency, TableVersion
 from addin.reference.ptp_index import date_to_day

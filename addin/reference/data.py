@@ -10,13 +10,14 @@ files; the first question about PTP loads the PTP version it needs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import Setting, parse_date
+from addin.lazy import pandas as pd
 from addin.reference import bundled, currency, schema
 from addin.reference.icd10 import Icd10Lookup
 from addin.reference.models import CodeInfo, Currency, TableVersion
@@ -61,12 +62,25 @@ class ReferenceData(PtpQueries, MueQueries, AocQueries, FeeQueries, CodeQueries,
         self._sets: dict[tuple[str, str], VersionSet] = {}
         for key in set(imported) | set(bundled_sets):
             self._sets[key] = VersionSet(imported.get(key) or bundled_sets[key])
-        self.notes = bundled.load_notes(self.data_dir)
-        self.modifier_table = bundled.load_modifiers(self.data_dir)
         self.icd10_lookup = Icd10Lookup(self.version_set(schema.ICD10CM))
         self._lock = threading.Lock()
         #: "warn" or "error" for answers from a table that does not cover the date (currency.py)
         self.stale_policy = currency.stale_policy()
+
+    @functools.cached_property
+    def notes(self) -> pd.DataFrame:
+        """``data/codes.csv`` (the project's code notes) indexed by code, read on first use."""
+        return bundled.load_notes(self.data_dir)
+
+    @functools.cached_property
+    def note_rows(self) -> dict[str, dict[str, str]]:
+        """The same notes as ``{code: row}`` of text, read without pandas (one-code answers)."""
+        return bundled.load_note_rows(self.data_dir)
+
+    @functools.cached_property
+    def modifier_table(self) -> pd.DataFrame:
+        """``data/modifiers.csv`` indexed by modifier, read on first use."""
+        return bundled.load_modifiers(self.data_dir)
 
     # ------------------------------------------------------------------ currency
     def currency(self, table: str, setting: str, date_of_service: object = None) -> Currency:

@@ -9,7 +9,8 @@ order within a key) and slices the one group asked for.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
+from addin.lazy import pandas as pd
 
 
 class GroupedRows:

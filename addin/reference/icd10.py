@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import parse_date
+from addin.lazy import pandas as pd
 from addin.reference import bundled
 from addin.reference.icd10_package import module, package_codes, package_source
 from addin.reference.models import Icd10Fact

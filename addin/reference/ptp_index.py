@@ -19,9 +19,9 @@ import functools
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import encode_code, encode_codes, pair_keys
+from addin.lazy import pandas as pd
 
 NO_START = np.iinfo(np.int32).min
 NO_END = np.iinfo(np.int32).max

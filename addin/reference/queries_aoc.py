@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
-
 from addin.codes import normalize_code
+from addin.lazy import pandas as pd
 from addin.reference import schema
 from addin.reference.grouped import GroupedRows
 from addin.reference.models import AddonFact

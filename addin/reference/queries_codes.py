@@ -11,9 +11,9 @@ import datetime as dt
 import functools
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import Setting, code_category, normalize_code
+from addin.lazy import pandas as pd
 from addin.reference import indicators, schema
 from addin.reference.models import CodeInfo, CodeNotes
 from addin.reference.values import _datetimes, _split_list, _text
@@ -328,6 +328,23 @@ class CodeQueries:
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one ReferenceData per process
     def _code_info(self, code: str, dos: dt.date, setting: str) -> CodeInfo:
+        # the rows of the one code (pyarrow, no pandas): see addin.reference.one_code
+        from addin.reference import one_code
+
+        return one_code.code_info(self, code, dos, setting)
+
+    def code_info_from_frames(
+        self,
+        code: object,
+        date_of_service: dt.date | None = None,
+        setting: object = Setting.practitioner,
+    ) -> CodeInfo:
+        """:meth:`code_info` (without the currency) computed from the whole-table frames of
+        the vector queries (``code_status_frame``, ``fee_schedule``, ``mue``, ``addon``): the
+        answer the one-code path must equal (``tests/test_lookup_fast_path.py``)."""
+        code = normalize_code(code) or ""
+        dos = self._dos(date_of_service)
+        setting = Setting.parse(setting).value
         status = self.code_status_frame([code], dos).iloc[0]
         fee = self.fee_schedule(code, dos)
         version = self.version_for(schema.RVU, schema.ALL_SETTINGS, dos)

@@ -7,9 +7,9 @@ version helpers (``version_for``, ``version_set``, ``_dos``, ``_days``) and tabl
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import normalize_modifier
+from addin.lazy import pandas as pd
 from addin.reference import bundled, schema
 from addin.reference.models import Icd10Fact, ModifierFact, PlaceOfService
 from addin.reference.values import _text

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import Setting, normalize_code
+from addin.lazy import pandas as pd
 from addin.reference import schema
 from addin.reference.models import MueFact
 from addin.reference.values import _text

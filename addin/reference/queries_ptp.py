@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 
 from addin.codes import Setting, encode_code, encode_codes, normalize_code, setting_for_table
+from addin.lazy import pandas as pd
 from addin.reference import schema
 from addin.reference.models import PairAnswer, PtpEdit
 from addin.reference.ptp_index import NOT_APPLICABLE, PtpIndex, date_to_day, governing_key

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
+
+from addin.lazy import pandas as pd
 
 
 def _text(value: object) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from addin.lazy import pandas as pd
 from addin.reference import integrity, schema
 from addin.reference.models import TableVersion
 from addin.reference.ptp_index import NO_START, date_to_day
@@ -58,12 +58,20 @@ class Version:
         return self._built[name]
 
     def built_from_arrow(self, name: str, build: Callable[[Any], Any]) -> Any:
-        """Like :meth:`built`, from the pyarrow table (no pandas frame is made)."""
+        """Like :meth:`built`, from the pyarrow table: an imported version's stored Parquet
+        (no pandas frame is made), a bundled version's typed frame converted."""
         if name not in self._built:
             with self._lock:
                 if name not in self._built:
-                    self._built[name] = build(self.load_arrow())
+                    self._built[name] = build(self._arrow())
         return self._built[name]
+
+    def _arrow(self) -> Any:
+        if self.load_arrow is not None:
+            return self.load_arrow()
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.load(), preserve_index=False)
 
     def describe(self) -> TableVersion:
         """Public summary of the version."""
@@ -166,7 +174,9 @@ def _arrow_loader(
         for record in records:
             data = integrity.read_verified(store, record)
             try:
-                tables.append(pq.read_table(pa.BufferReader(data), columns=columns))
+                # ParquetFile, not read_table: the same table without pyarrow.dataset, which
+                # imports pandas (a one-code lookup never needs it)
+                tables.append(pq.ParquetFile(pa.BufferReader(data)).read(columns=columns))
             except (OSError, pa.ArrowException) as exc:
                 raise integrity.unreadable(record, exc) from None
         return tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
