@@ -389,6 +389,8 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
     ptp_stale = flagged & (table == number[schema.PTP])
     if ptp_stale.any():
         message = pa.array(findings["message"], from_pandas=True)
+        if isinstance(message, pa.ChunkedArray):  # pandas 3 text columns may be chunked
+            message = message.combine_chunks()
         if message.type != pa.large_string():
             message = message.cast(pa.large_string())
         if message.null_count:
