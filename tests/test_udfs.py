@@ -243,28 +243,24 @@ def test_bulk_descriptions_equal_single_lookups(bundled, monkeypatch):
 
 def test_importing_udfs_loads_no_table(tmp_path):
     """A fresh interpreter imports addin.udfs without reading any Parquet file or building
-    the reference data, in well under a second of CPU once the disk cache is warm."""
+    the reference data (how long the import takes is measured by benchmarks/bench_udfs.py,
+    not here: no timed tests)."""
     script = textwrap.dedent(
         """
-        import time
         import pyarrow.parquet as pq
         def refuse(*args, **kwargs):
             raise AssertionError("a table was read at import")
         pq.read_table = refuse
-        started = time.process_time()  # CPU time: robust to a busy shared machine
+        pq.ParquetFile = refuse
         import addin.udfs
-        elapsed = time.process_time() - started
         import addin.reference.data as data
         assert data._SHARED is None, "reference data built at import"
-        print(elapsed)
+        print("ok")
         """
     )
-    timings = []
-    for _ in range(3):
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
-        timings.append(float(done.stdout.strip()))
-    assert min(timings) < 1.0, timings
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
 
 
 def test_vector_verdict_wording_equals_the_scalar_one():
