@@ -336,8 +336,7 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
     number = {name: k for k, name in enumerate(names)}
     rule_ids, rule_uniques = pd.factorize(findings["rule"], use_na_sentinel=True)
     by_rule = np.array(
-        [number[FAMILY_TABLES.get(str(r))] if str(r) in FAMILY_TABLES else 0 for r in rule_uniques]
-        + [0],
+        [number.get(FAMILY_TABLES.get(str(r)), 0) for r in rule_uniques] + [0],
         dtype=np.int64,
     )
     by_text = np.array(
@@ -397,13 +396,11 @@ def annotate_sources(findings: pd.DataFrame, reference, setting: str) -> pd.Data
             message = pc.fill_null(message, "")
         periods = np.array([period for _, period in notes], dtype=object)[note_ids]
         for period in sorted(set(periods[ptp_stale])):  # one pass per stale table period
-            rows = np.flatnonzero(ptp_stale & (periods == period))
+            where = ptp_stale & (periods == period)
             replaced = pc.replace_substring(
-                message.take(pa.array(rows)), "still active", f"not deleted in the {period} table"
+                message.filter(pa.array(where)), "still active", f"not deleted in the {period} table"
             )
-            mask = np.zeros(len(message), dtype=bool)
-            mask[rows] = True
-            message = pc.replace_with_mask(message, pa.array(mask), replaced)
+            message = pc.replace_with_mask(message, pa.array(where), replaced)
         findings["message"] = _text_series(message)
     return findings
 
